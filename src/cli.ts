@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/**
+ * `patchline`: one subcommand per step (the same code as dist/steps/<step>.js), plus the tools
+ * around them. Subcommands are registered from the step table and from each stage's command module.
+ */
+import { Command } from 'commander';
+import { runCommand, stepCommand } from './core/step.js';
+import { STEP_NAMES } from './steps.js';
+import { registerInspectCommand } from './harvest/inspect-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('patchline')
+    .description('continuous packaging of patches from a mailing list: harvest -> apply -> build -> publish -> report')
+    .showHelpAfterError('(run with --help for usage)');
+  for (const name of STEP_NAMES) {
+    program.addCommand(
+      stepCommand(name, (code) => {
+        process.exitCode = code;
+      }),
+    );
+  }
+  registerInspectCommand(program);
+  return program;
+}
+
+await runCommand(buildProgram(), process.argv.slice(2));

@@ -1,0 +1,56 @@
+import type { StepRun } from './core/step-context.js';
+
+/**
+ * The pipeline as data (after semantic-release): each step, what it does, whether it starts a
+ * fresh run dir, and where its code lives. `patchline run`, the CLI and Jenkins all read this.
+ */
+export interface StepDefinition {
+  name: StepName;
+  summary: string;
+  /** The first step of a run makes a new run dir when none is given. */
+  startsRun: boolean;
+  /** Extra options: [flags, description]. */
+  options: Array<[string, string]>;
+  load(): Promise<StepRun>;
+}
+
+export const STEP_NAMES = ['harvest', 'apply', 'build', 'publish', 'report'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export const STEPS: Record<StepName, StepDefinition> = {
+  harvest: {
+    name: 'harvest',
+    summary: 'read the mail sources, classify every message, archive patch series by date, write harvest.json',
+    startsRun: true,
+    options: [],
+    load: async () => (await import('./harvest/step.js')).runHarvestStep,
+  },
+  apply: {
+    name: 'apply',
+    summary: 'git am every ready series onto its repo/branch and push, write apply.json',
+    startsRun: false,
+    options: [],
+    load: async () => (await import('./apply/step.js')).runApplyStep,
+  },
+  build: {
+    name: 'build',
+    summary: 'build RPMs of every applied series for every platform (Koji or local rpmbuild), write build.json',
+    startsRun: false,
+    options: [['--scratch', 'Koji scratch builds']],
+    load: async () => (await import('./build/step.js')).runBuildStep,
+  },
+  publish: {
+    name: 'publish',
+    summary: 'publish the built RPMs as yum repos (createrepo_c, rsync), write publish.json',
+    startsRun: false,
+    options: [],
+    load: async () => (await import('./publish/step.js')).runPublishStep,
+  },
+  report: {
+    name: 'report',
+    summary: 'render the report mails, status page and JUnit XML from the run files, send the mails',
+    startsRun: false,
+    options: [['--resend <run>', 'send the .eml files of an earlier run again']],
+    load: async () => (await import('./report/step.js')).runReportStep,
+  },
+};

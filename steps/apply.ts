@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The apply step as a standalone binary: node dist/steps/apply.js --config patchline.yaml [--run-dir DIR]
+import { stepMain } from '../src/core/step.js';
+
+await stepMain('apply');

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The publish step as a standalone binary: node dist/steps/publish.js --config patchline.yaml [--run-dir DIR]
+import { stepMain } from '../src/core/step.js';
+
+await stepMain('publish');

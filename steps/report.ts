@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The report step as a standalone binary: node dist/steps/report.js --config patchline.yaml [--run-dir DIR]
+import { stepMain } from '../src/core/step.js';
+
+await stepMain('report');
