@@ -1,0 +1,112 @@
+import { loadConfig } from '../core/config.js';
+import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { readResultIfExists, resolveRunDir } from '../core/results.js';
+import { redact } from '../core/secrets.js';
+import { executeStep } from '../core/step.js';
+import type { CommonOptions } from '../core/step-context.js';
+import { STEP_NAMES, type StepName } from '../steps.js';
+import { acquireRunLock, describeOwner, type RunLock } from './lock.js';
+
+export interface RunOptions extends CommonOptions {
+  /** Seconds to wait for another run holding the state dir (overrides run.lockWaitSeconds). */
+  wait?: string;
+  [option: string]: unknown;
+}
+
+export interface StepOutcome {
+  step: StepName;
+  code: ExitCode;
+}
+
+export interface RunSummary {
+  code: ExitCode;
+  runDir?: string;
+  steps: StepOutcome[];
+  /** Harvest saw no new mail: nothing else ran. */
+  nothingNew: boolean;
+}
+
+/** The step that runs whatever happened before it. */
+const FINAL_STEP: StepName = 'report';
+const DEFAULT_LOCK_WAIT_SECONDS = 600;
+const DEFAULT_LOCK_STALE_SECONDS = 3600;
+
+const WORDS: Record<ExitCode, string> = { 0: 'ok', 1: 'failed', 2: 'usage/config error', 3: 'partly failed' };
+
+/** A stage that ends 1 or 2 leaves nothing the next one can use; 3 still leaves something. */
+function stopsChain(code: ExitCode): boolean {
+  return code === ExitCode.failed || code === ExitCode.usage;
+}
+
+/** The run's exit code: the first failure, else partly failed if any step was, else ok. */
+export function overallCode(steps: StepOutcome[]): ExitCode {
+  const failure = steps.find((s) => stopsChain(s.code));
+  if (failure) return failure.code;
+  return steps.some((s) => s.code === ExitCode.partial) ? ExitCode.partial : ExitCode.ok;
+}
+
+function seconds(flag: string | undefined, configured: number | undefined, fallback: number): number {
+  if (flag !== undefined) {
+    const n = Number(flag);
+    if (!Number.isFinite(n) || n < 0) throw new PatchlineError('EUSAGE', `--wait ${flag}: expected a number of seconds`, { input: flag });
+    return n;
+  }
+  return configured ?? fallback;
+}
+
+function harvestSawNothing(runDir: string): boolean {
+  const harvest = readResultIfExists(runDir, 'harvest');
+  return harvest !== undefined && harvest.messages.length === 0;
+}
+
+/**
+ * `patchline run`: every step of the table in order, in one run dir, under the state-dir lock.
+ * The chain stops at a step that ends 1 or 2; the report step runs regardless.
+ */
+export async function runPipeline(options: RunOptions, deps: { log?: Logger; execute?: typeof executeStep } = {}): Promise<RunSummary> {
+  const log = deps.log ?? createLogger({ quiet: options.quiet });
+  const execute = deps.execute ?? executeStep;
+  const steps: StepOutcome[] = [];
+  let lock: RunLock | undefined;
+  let runDir: string | undefined;
+  try {
+    const loaded = loadConfig(options.config, { stateDir: options.stateDir });
+    const run = loaded.config.run ?? {};
+    lock = await acquireRunLock(loaded.stateDir, {
+      waitMs: seconds(options.wait, run.lockWaitSeconds, DEFAULT_LOCK_WAIT_SECONDS) * 1000,
+      staleMs: (run.lockStaleSeconds ?? DEFAULT_LOCK_STALE_SECONDS) * 1000,
+      command: `patchline run --config ${loaded.file}`,
+      onWait: (owner) => log.info(`patchline run: waiting for the state dir ${loaded.stateDir}, in use by ${describeOwner(owner)}`),
+      onTakeover: (owner, why) => log.warn(`taking over a stale lock of ${describeOwner(owner)}: ${why}`),
+    });
+    runDir = resolveRunDir({ runDir: options.runDir, stateDir: loaded.stateDir, fresh: true }).runDir;
+  } catch (err) {
+    const e = asPatchlineError(err);
+    process.stderr.write(redact(e.toLine()) + '\n');
+    lock?.release();
+    return { code: e.exitCode, steps, nothingNew: false };
+  }
+  try {
+    const stepOptions = { ...options, runDir };
+    for (const name of STEP_NAMES) {
+      if (name === FINAL_STEP) continue;
+      const code = await execute(name, stepOptions);
+      steps.push({ step: name, code });
+      if (stopsChain(code)) {
+        log.warn(`${name} ${WORDS[code]}: the steps after it are skipped, ${FINAL_STEP} still runs`);
+        break;
+      }
+      if (name === 'harvest' && harvestSawNothing(runDir)) {
+        log.info(`patchline run: no new mail since the last run: nothing to do (run dir ${runDir})`);
+        return { code: overallCode(steps), runDir, steps, nothingNew: true };
+      }
+    }
+    steps.push({ step: FINAL_STEP, code: await execute(FINAL_STEP, stepOptions) });
+    const code = overallCode(steps);
+    log.info(`patchline run: ${steps.map((s) => `${s.step} ${WORDS[s.code]}`).join(', ')}; run dir ${runDir}`);
+    return { code, runDir, steps, nothingNew: false };
+  } finally {
+    lock!.release();
+  }
+}
