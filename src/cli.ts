@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { runCommand, stepCommand } from './core/step.js';
 import { STEP_NAMES } from './steps.js';
 import { registerInspectCommand } from './harvest/inspect-command.js';
+import { registerRunCommand } from './run/command.js';
 
 export function buildProgram(): Command {
   const program = new Command('patchline')
@@ -20,6 +21,9 @@ export function buildProgram(): Command {
     );
   }
   registerInspectCommand(program);
+  registerRunCommand(program, (code) => {
+    process.exitCode = code;
+  });
   return program;
 }
 
