@@ -1,7 +1,74 @@
-import { PatchlineError } from '../core/errors.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, asPatchlineError } from '../core/errors.js';
+import { createProgress } from '../core/progress.js';
+import { readResult, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
+import { applyBranch, cloneEnv, type BranchJob } from './branch.js';
+import { cloneDir, openClone, remoteUrl } from './clone.js';
+import { selectSeries } from './select.js';
+import { applySettings, pushTarget } from './settings.js';
+import type { ApplyResult, BranchApplyResult, SeriesApplyResult } from './types.js';
 
-// Placeholder until the apply stage lands (its issue replaces this file).
-export const runApplyStep: StepRun = async () => {
-  throw new PatchlineError('EINTERNAL', 'the apply step is not built yet');
+/** 0 when nothing failed, 3 when some series failed and others went through, 1 when all failed. */
+export function applyExitCode(series: readonly SeriesApplyResult[]): ExitCode {
+  const failed = series.filter((s) => s.status === 'failed').length;
+  if (failed === 0) return ExitCode.ok;
+  return failed === series.length ? ExitCode.failed : ExitCode.partial;
+}
+
+export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, log }) => {
+  const startedAt = new Date().toISOString();
+  const { config, stateDir, baseDir } = loaded;
+  const dryRun = options.dryRun === true;
+  const harvest = readResult(runDir, 'harvest');
+  const { groups, refused } = selectSeries(harvest, config, stateDir, { repo: options.repo, branch: options.branch });
+  for (const r of refused) log.warn(`${r.id}: refused: ${r.failure!.message}`);
+  const branches: BranchApplyResult[] = [];
+  const series: SeriesApplyResult[] = [...refused];
+  const tmpDir = join(stateDir, 'tmp');
+  mkdirSync(tmpDir, { recursive: true });
+  const total = [...groups.values()].reduce((n, b) => n + [...b.values()].reduce((m, l) => m + l.length, 0), 0);
+  const progress = createProgress('apply', total);
+  try {
+    for (const [repo, byBranch] of groups) {
+      const settings = applySettings(config, repo);
+      const jobs: BranchJob[] = [...byBranch].map(([branch, list]) => ({
+        repo,
+        branch,
+        target: pushTarget(settings, { repo, branch, date: startedAt.slice(0, 10), runId }),
+        series: list,
+        settings,
+        dryRun: dryRun || !settings.push,
+        tmpDir,
+      }));
+      let clone;
+      try {
+        const refs = [...new Set(jobs.flatMap((j) => [j.branch, j.target]))];
+        clone = await openClone(cloneDir(stateDir, repo), remoteUrl(config.repos[repo]!.url, baseDir), refs, cloneEnv({ settings }));
+      } catch (err) {
+        const e = asPatchlineError(err, 'EGIT');
+        log.warn(`${repo}: ${e.message}`);
+        for (const j of jobs) {
+          branches.push({ repo, branch: j.branch, target: j.target, pushed: false, retried: false, error: { code: e.code, message: e.message } });
+          for (const s of j.series) series.push({ id: s.id, repo, branch: j.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'git', files: [], message: e.message } });
+        }
+        continue;
+      }
+      for (const job of jobs) {
+        const done = await applyBranch(clone, job, progress);
+        branches.push(done.branch);
+        series.push(...done.series);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  for (const s of series) {
+    const what = s.status === 'failed' ? `failed: ${s.failure!.patch ? `patch ${s.failure!.patch.number} ` : ''}${s.failure!.message}` : s.status === 'applied' ? `${s.commits.length} commit(s) on ${s.repo}/${s.branch}` : 'already applied';
+    log.info(`${s.id}: ${what}`);
+  }
+  const result: ApplyResult = { runId, startedAt, finishedAt: new Date().toISOString(), dryRun, branches, series };
+  writeResult(runDir, 'apply', result);
+  return applyExitCode(series);
 };

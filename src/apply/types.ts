@@ -1,10 +1,67 @@
-/** apply.json (resources/schemas/apply.schema.json). Owned by the apply stage; extend with the schema. */
+/** apply.json (resources/schemas/apply.schema.json). */
+
+export interface AppliedCommit {
+  sha: string;
+  subject: string;
+  messageId: string;
+  /** The patch number in its series. */
+  number: number;
+}
+
+export interface PatchRef {
+  number: number;
+  subject: string;
+  messageId: string;
+  file: string;
+}
+
+export type FailureKind = 'conflict' | 'refused' | 'push' | 'git';
+
+export interface ApplyFailure {
+  kind: FailureKind;
+  /** The patch git am stopped at (absent when the failure is not one patch's, e.g. a push). */
+  patch?: PatchRef;
+  /** Conflicting files, or the files the failing patch could not be applied to. */
+  files: string[];
+  /** git's own message. */
+  message: string;
+}
+
+export type SeriesApplyStatus = 'applied' | 'already-applied' | 'failed';
+
+export interface SeriesApplyResult {
+  id: string;
+  repo: string;
+  branch: string;
+  status: SeriesApplyStatus;
+  /** The commit the series was applied on. */
+  baseCommit?: string;
+  commits: AppliedCommit[];
+  /** Patches found already on the branch (by Message-ID or patch-id), not applied again. */
+  alreadyApplied: Array<{ number: number; messageId: string; sha: string; how: 'message-id' | 'patch-id' }>;
+  failure?: ApplyFailure;
+}
+
+export interface BranchApplyResult {
+  repo: string;
+  branch: string;
+  /** The ref pushed to: the branch, or the staging branch from apply.pushPattern. */
+  target: string;
+  /** The remote tip the series were applied on. */
+  baseCommit?: string;
+  /** The tip after applying (what was pushed, or would be in a dry run). */
+  head?: string;
+  pushed: boolean;
+  /** The remote moved under the push and the series were applied again on its new tip. */
+  retried: boolean;
+  error?: { code: string; message: string };
+}
+
 export interface ApplyResult {
-  series: Array<{
-    id: string;
-    status: 'applied' | 'already-applied' | 'failed';
-    baseCommit?: string;
-    commits: Array<{ sha: string; messageId: string }>;
-    failure?: { patch: unknown; files: string[]; message: string };
-  }>;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  dryRun: boolean;
+  branches: BranchApplyResult[];
+  series: SeriesApplyResult[];
 }

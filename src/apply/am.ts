@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PatchlineError } from '../core/errors.js';
+import { gitMessage, type Git, type GitResult } from '../git/git.js';
+import type { PatchToApply } from './already-applied.js';
+import { linkFor } from './settings.js';
+import type { AppliedCommit, ApplyFailure } from './types.js';
+
+export type AmOutcome = { ok: true; commits: AppliedCommit[] } | { ok: false; failure: ApplyFailure };
+
+const MESSAGE_ID_TRAILER = /^Message-Id: *<([^>\n]+)>[ \t]*$/im;
+
+/** Files named in git am / git apply complaints ("patch failed: f:12", "f: does not exist in index", merge conflicts). */
+export function filesFromAmOutput(text: string): string[] {
+  const files = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m =
+      /^error: patch failed: (.+):\d+$/.exec(line) ??
+      /^error: (.+): (?:does not exist in index|already exists in (?:index|working directory)|does not match index|patch does not apply|No such file or directory|wrong type)$/.exec(line) ??
+      /^CONFLICT \([^)]*\): (?:Merge conflict in )?(.+?)(?: deleted in .*| added in .*)?$/.exec(line);
+    if (m) files.add(m[1]!.trim());
+  }
+  return [...files];
+}
+
+/** Which of our patches git am stopped at (rebase-apply/next counts from 1 in the order given). */
+function stoppedAt(rebaseApply: string, patches: readonly PatchToApply[]): PatchToApply | undefined {
+  const next = join(rebaseApply, 'next');
+  if (!existsSync(next)) return undefined;
+  return patches[Number(readFileSync(next, 'utf8').trim()) - 1];
+}
+
+async function describeFailure(git: Git, am: GitResult, patches: readonly PatchToApply[]): Promise<ApplyFailure> {
+  const patch = stoppedAt(await git.gitPath('rebase-apply'), patches);
+  const unmerged = (await git.run(['diff', '--name-only', '--diff-filter=U', '-z'], { allowFailure: true })).stdout.split('\0').filter(Boolean);
+  const files = [...new Set([...unmerged, ...filesFromAmOutput(`${am.stdout}\n${am.stderr}`)])];
+  return {
+    kind: patch ? 'conflict' : 'git',
+    ...(patch ? { patch: { number: patch.number, subject: patch.subject, messageId: patch.messageId, file: patch.file } } : {}),
+    files,
+    message: gitMessage(am),
+  };
+}
+
+/** `git am --abort`, then make sure HEAD is exactly where it was. */
+async function abortAm(git: Git, before: string): Promise<void> {
+  if (existsSync(await git.gitPath('rebase-apply'))) await git.run(['am', '--abort'], { allowFailure: true });
+  if ((await git.revParse('HEAD')) !== before) await git.run(['reset', '--quiet', '--hard', before]);
+  if ((await git.revParse('HEAD')) !== before) throw new PatchlineError('EGIT', `git am --abort did not restore ${before}`, { input: git.dir });
+}
+
+/** Replace each commit's `Message-Id:` trailer by a `Link:` trailer, keeping everything else (author, dates, tree) as it is. */
+async function rewriteAsLinks(git: Git, before: string, linkUrl: string): Promise<void> {
+  let parent = before;
+  for (const sha of await git.revList(`${before}..HEAD`)) {
+    const raw = await git.output(['cat-file', 'commit', sha]);
+    const split = raw.indexOf('\n\n');
+    const header = raw.slice(0, split).replace(/^parent [0-9a-f]+$/m, `parent ${parent}`);
+    const message = raw.slice(split + 2).replace(MESSAGE_ID_TRAILER, (_, id: string) => `Link: ${linkFor(linkUrl, id)}`);
+    parent = await git.output(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: `${header}\n\n${message}\n` });
+  }
+  await git.run(['update-ref', '--no-deref', 'HEAD', parent]);
+}
+
+/** The commits git am made on top of `before`, each tied to its patch by the recorded Message-ID. */
+async function newCommits(git: Git, before: string, patches: readonly PatchToApply[]): Promise<AppliedCommit[]> {
+  const out = await git.output(['log', '-z', '--reverse', '--format=%H%x00%s%x00%B', `${before}..HEAD`, '--']);
+  const fields = out ? out.split('\0') : [];
+  const commits: AppliedCommit[] = [];
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    const sha = fields[i]!.trim();
+    const id = MESSAGE_ID_TRAILER.exec(fields[i + 2]!)?.[1];
+    const patch = patches.find((p) => p.messageId === id) ?? patches[commits.length]!;
+    commits.push({ sha, subject: fields[i + 1]!, messageId: patch.messageId, number: patch.number });
+  }
+  return commits;
+}
+
+/**
+ * `git am` the patch files on HEAD, in order. On failure: `git am --abort`, HEAD exactly as it
+ * was, and the failing patch, files and git's message returned.
+ */
+export async function amPatches(git: Git, patches: readonly PatchToApply[], opts: { threeWay: boolean; linkUrl?: string }): Promise<AmOutcome> {
+  const before = await git.revParse('HEAD');
+  if (!before) throw new PatchlineError('EGIT', 'no HEAD to apply on', { input: git.dir });
+  const args = ['am', '--quiet', '--message-id', '--no-signoff', ...(opts.threeWay ? ['--3way'] : []), '--', ...patches.map((p) => p.path)];
+  const am = await git.run(args, { allowFailure: true });
+  if (am.code !== 0) {
+    const failure = await describeFailure(git, am, patches);
+    await abortAm(git, before);
+    return { ok: false, failure };
+  }
+  const commits = await newCommits(git, before, patches);
+  if (!opts.linkUrl) return { ok: true, commits };
+  await rewriteAsLinks(git, before, opts.linkUrl);
+  const rewritten = await git.revList(`${before}..HEAD`);
+  return { ok: true, commits: commits.map((c, i) => ({ ...c, sha: rewritten[i]! })) };
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { asPatchlineError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
+import { Git } from '../git/git.js';
+import { findAppliedPatches, type PatchToApply } from './already-applied.js';
+import { amPatches } from './am.js';
+import { fetchBranches } from './clone.js';
+import { pushHead } from './push.js';
+import type { ApplySettings } from './settings.js';
+import type { BranchApplyResult, SeriesApplyResult } from './types.js';
+
+export interface SeriesToApply {
+  id: string;
+  repo: string;
+  branch: string;
+  patches: PatchToApply[];
+}
+
+export interface BranchJob {
+  repo: string;
+  branch: string;
+  /** The branch pushed to (the branch itself, or a staging name). */
+  target: string;
+  series: SeriesToApply[];
+  settings: ApplySettings;
+  /** Apply in a throwaway worktree and push nothing. */
+  dryRun: boolean;
+  /** Where throwaway worktrees go. */
+  tmpDir: string;
+}
+
+/** The tip to apply on: the staging branch when it exists already, else the configured branch. */
+async function remoteTip(git: Git, job: BranchJob): Promise<string | undefined> {
+  return (await git.revParse(`refs/remotes/origin/${job.target}`)) ?? (await git.revParse(`refs/remotes/origin/${job.branch}`));
+}
+
+async function applySeries(git: Git, series: SeriesToApply, settings: ApplySettings): Promise<SeriesApplyResult> {
+  const baseCommit = (await git.revParse('HEAD'))!;
+  const result: SeriesApplyResult = { id: series.id, repo: series.repo, branch: series.branch, status: 'applied', baseCommit, commits: [], alreadyApplied: [] };
+  result.alreadyApplied = await findAppliedPatches(git, baseCommit, series.patches, { depth: settings.searchDepth, linkUrl: settings.linkUrl });
+  const done = new Set(result.alreadyApplied.map((f) => f.number));
+  const todo = series.patches.filter((p) => !done.has(p.number));
+  if (todo.length === 0) return { ...result, status: 'already-applied' };
+  const outcome = await amPatches(git, todo, { threeWay: settings.threeWay, linkUrl: settings.linkUrl });
+  if (!outcome.ok) return { ...result, status: 'failed', failure: outcome.failure };
+  return { ...result, commits: outcome.commits };
+}
+
+/** Every series of the job, in order, on HEAD; a failed one leaves HEAD where it was and the next goes on. */
+async function applyAll(git: Git, job: BranchJob, progress: Progress): Promise<SeriesApplyResult[]> {
+  const results: SeriesApplyResult[] = [];
+  for (const series of job.series) {
+    try {
+      results.push(await applySeries(git, series, job.settings));
+    } catch (err) {
+      const e = asPatchlineError(err, 'EGIT');
+      results.push({ id: series.id, repo: series.repo, branch: series.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'git', files: [], message: e.message } });
+    }
+    progress.tick(series.id);
+  }
+  return results;
+}
+
+function failAll(job: BranchJob, kind: 'git' | 'push', message: string, earlier?: SeriesApplyResult[]): SeriesApplyResult[] {
+  return job.series.map((s, i) => {
+    const before = earlier?.[i];
+    if (before && before.status !== 'applied') return before;
+    return { id: s.id, repo: s.repo, branch: s.branch, status: 'failed', ...(before?.baseCommit ? { baseCommit: before.baseCommit } : {}), commits: before?.commits ?? [], alreadyApplied: before?.alreadyApplied ?? [], failure: { kind, files: [], message } };
+  });
+}
+
+/** A detached worktree at `tip` in a temp dir, for a dry run. */
+async function throwawayWorktree(clone: Git, job: BranchJob, tip: string): Promise<Git> {
+  const dir = mkdtempSync(join(job.tmpDir, `${job.repo}-`));
+  await clone.run(['worktree', 'add', '--quiet', '--detach', '--', dir, tip]);
+  return new Git(dir, cloneEnv(job));
+}
+
+export function cloneEnv(job: Pick<BranchJob, 'settings'>): Record<string, string> {
+  return { GIT_COMMITTER_NAME: job.settings.committer.name, GIT_COMMITTER_EMAIL: job.settings.committer.email };
+}
+
+/**
+ * Apply the series of one repo/branch on the remote's tip and push once. When the push is
+ * rejected because the remote moved: fetch, apply everything again on the new tip, push once more.
+ */
+export async function applyBranch(clone: Git, job: BranchJob, progress: Progress): Promise<{ branch: BranchApplyResult; series: SeriesApplyResult[] }> {
+  const branch: BranchApplyResult = { repo: job.repo, branch: job.branch, target: job.target, pushed: false, retried: false };
+  for (let attempt = 0; ; attempt++) {
+    const tip = await remoteTip(clone, job);
+    if (!tip) {
+      const message = `branch ${job.branch} does not exist on the remote of ${job.repo}`;
+      return { branch: { ...branch, error: { code: 'EGIT', message } }, series: failAll(job, 'git', message) };
+    }
+    branch.baseCommit = tip;
+    const git = job.dryRun ? await throwawayWorktree(clone, job, tip) : clone;
+    let series: SeriesApplyResult[];
+    try {
+      if (!job.dryRun) await clone.run(['checkout', '--quiet', '--force', '--detach', tip]);
+      series = await applyAll(git, job, progress);
+      branch.head = (await git.revParse('HEAD'))!;
+    } finally {
+      if (job.dryRun) {
+        await clone.run(['worktree', 'remove', '--force', '--', git.dir], { allowFailure: true });
+        rmSync(git.dir, { recursive: true, force: true });
+      }
+    }
+    if (job.dryRun || !job.settings.push || branch.head === tip) return { branch, series };
+    const push = await pushHead(clone, job.target);
+    if (push.ok) return { branch: { ...branch, pushed: true }, series };
+    if (push.rejected && attempt === 0) {
+      branch.retried = true;
+      await fetchBranches(clone, [...new Set([job.branch, job.target])]);
+      continue;
+    }
+    const message = `push to ${job.target} ${push.rejected ? 'rejected again after re-applying on the new tip' : 'failed'}: ${push.message}`;
+    return { branch: { ...branch, error: { code: 'EPUSH', message } }, series: failAll(job, 'push', message, series) };
+  }
+}

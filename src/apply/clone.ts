@@ -1,0 +1,67 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveFrom } from '../core/config.js';
+import { Git } from '../git/git.js';
+
+/** A URL git understands as remote (scheme://... or scp-like host:path); anything else is a path. */
+function isRemoteUrl(url: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url) || /^[^/:]+:(?!\/\/)/.test(url);
+}
+
+/** The URL git is given: a file path relative to the config file made absolute. */
+export function remoteUrl(url: string, baseDir: string): string {
+  return isRemoteUrl(url) ? url : resolveFrom(baseDir, url);
+}
+
+export function cloneDir(stateDir: string, repo: string): string {
+  return join(stateDir, 'repos', repo);
+}
+
+/**
+ * The working clone of a repo under the state dir: cloned once, then fetched each run. A run
+ * killed in the middle of git am leaves it half-way: abort that and go back to a clean
+ * detached HEAD (the clone is a cache; the remote is the truth).
+ */
+export async function openClone(dir: string, url: string, branches: readonly string[], env: Record<string, string>): Promise<Git> {
+  const git = new Git(dir, env);
+  if (!existsSync(join(dir, '.git'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    await git.run(['init', '--quiet']);
+    await git.run(['remote', 'add', 'origin', '--', url]);
+  } else {
+    await recoverClone(git);
+    await git.run(['remote', 'set-url', 'origin', '--', url]);
+  }
+  await git.run(['config', 'gc.autoDetach', 'false']);
+  await fetchBranches(git, branches);
+  return git;
+}
+
+/** Fetch exactly these remote branches (and nothing else) into refs/remotes/origin/. */
+export async function fetchBranches(git: Git, branches: readonly string[]): Promise<void> {
+  const specs = branches.map((b) => `+refs/heads/${b}:refs/remotes/origin/${b}`);
+  // A staging branch may not exist yet: fetch each alone so a missing one does not fail the rest.
+  const all = await git.run(['fetch', '--quiet', '--no-tags', 'origin', ...specs], { allowFailure: true });
+  if (all.code === 0) return;
+  for (const [i, spec] of specs.entries()) {
+    const r = await git.run(['fetch', '--quiet', '--no-tags', 'origin', spec], { allowFailure: true });
+    if (r.code !== 0 && /couldn't find remote ref/.test(r.stderr)) {
+      await git.run(['update-ref', '-d', `refs/remotes/origin/${branches[i]}`]);
+    } else if (r.code !== 0) {
+      await git.run(['fetch', '--quiet', '--no-tags', 'origin', spec]); // throws with git's message
+    }
+  }
+}
+
+/** Undo whatever a killed run left: an unfinished git am, a stale index lock, dead worktrees, a dirty tree. */
+export async function recoverClone(git: Git): Promise<void> {
+  const lock = await git.gitPath('index.lock');
+  rmSync(lock, { force: true });
+  if (existsSync(await git.gitPath('rebase-apply'))) {
+    const r = await git.run(['am', '--abort'], { allowFailure: true });
+    if (r.code !== 0) rmSync(await git.gitPath('rebase-apply'), { recursive: true, force: true });
+  }
+  await git.run(['worktree', 'prune']);
+  if (await git.revParse('HEAD')) await git.run(['reset', '--quiet', '--hard', 'HEAD']);
+}

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { PatchlineError } from '../core/errors.js';
+
+/** What one git command gave back. */
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface GitRunOptions {
+  /** Written to git's stdin. */
+  input?: string | Buffer;
+  /** Extra environment on top of the neutral one (e.g. GIT_COMMITTER_NAME, GIT_INDEX_FILE). */
+  env?: Record<string, string>;
+  /** Return a non-zero exit instead of throwing EGIT. */
+  allowFailure?: boolean;
+}
+
+// Variables that would point git at another repo, identity or config than the one we chose.
+const INHERITED_GIT_VARS = /^GIT_/;
+
+/**
+ * A neutral environment: no system or global config surprises (HOME stays for ssh keys and
+ * known_hosts), C locale so messages parse, and nothing that could wait for a person.
+ */
+export function neutralGitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!INHERITED_GIT_VARS.test(k)) env[k] = v;
+  return {
+    ...env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    LC_ALL: 'C',
+    LANGUAGE: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_PAGER: 'cat',
+    GIT_EDITOR: 'false',
+    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+    ...extra,
+  };
+}
+
+/** Run `git <args>` in `cwd` (args as an array: never through a shell). */
+export function runGit(cwd: string, args: readonly string[], opts: GitRunOptions & { baseEnv?: Record<string, string> } = {}): Promise<GitResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('git', args, { cwd, env: neutralGitEnv({ ...opts.baseEnv, ...opts.env }), stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => reject(new PatchlineError('ETOOL', `cannot run git: ${e.message}`, { input: `git ${args[0] ?? ''}`, cause: e })));
+    child.on('close', (code, signal) => {
+      const result: GitResult = { code: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (result.code === 0 || opts.allowFailure) return resolvePromise(result);
+      const why = signal ? `killed by ${signal}` : gitMessage(result) || `exit ${result.code}`;
+      reject(new PatchlineError('EGIT', `git ${args.join(' ')}: ${why}`, { input: cwd, details: { args: [...args], code: result.code, stderr: result.stderr } }));
+    });
+    child.stdin.on('error', () => {}); // git may exit before reading all of stdin; its exit code tells the story
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** git's own message: the error/fatal lines of stderr, else its last lines. */
+export function gitMessage(result: Pick<GitResult, 'stderr' | 'stdout'>): string {
+  const lines = (result.stderr || result.stdout).split('\n').map((l) => l.trim()).filter(Boolean);
+  const marked = lines.filter((l) => /^(error|fatal|CONFLICT|Patch failed|hint: )/.test(l) && !l.startsWith('hint: '));
+  return (marked.length ? marked : lines.slice(-3)).join('; ');
+}
+
+/** A repository (or worktree) and the env every command in it gets (e.g. the committer). */
+export class Git {
+  constructor(
+    readonly dir: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  run(args: readonly string[], opts: GitRunOptions = {}): Promise<GitResult> {
+    return runGit(this.dir, args, { ...opts, baseEnv: this.env });
+  }
+
+  /** stdout of a command that must succeed, without the trailing newline. */
+  async output(args: readonly string[], opts: Omit<GitRunOptions, 'allowFailure'> = {}): Promise<string> {
+    return (await this.run(args, opts)).stdout.replace(/\n$/, '');
+  }
+
+  /** The full object name of `rev`, or undefined when it does not exist. */
+  async revParse(rev: string): Promise<string | undefined> {
+    const r = await this.run(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], { allowFailure: true });
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+
+  /** Absolute path of a file in the git dir (`rebase-apply`, `index.lock`), worktree-aware. */
+  async gitPath(name: string): Promise<string> {
+    return this.output(['rev-parse', '--path-format=absolute', '--git-path', name]);
+  }
+
+  /** Commits of `range`, oldest first. */
+  async revList(range: string): Promise<string[]> {
+    const out = await this.output(['rev-list', '--reverse', range, '--']);
+    return out ? out.split('\n') : [];
+  }
+}
