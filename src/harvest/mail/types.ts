@@ -58,6 +58,8 @@ export interface Extraction {
   body: string;
   /** The patch part: everything git apply needs (diff --git ... including binary hunks). Empty when none. */
   diff: string;
+  /** Set when the patch bytes are not valid UTF-8: `diff` then holds one char per byte (write it with renderPatchBytes). */
+  diffEncoding?: 'latin1';
   /** Trailers found in the body (Reviewed-by, Acked-by, Tested-by, Signed-off-by, ...). */
   trailers: string[];
   /** The body of a pull request mail names a base commit ("The following changes since commit ..."). */
