@@ -1,0 +1,6 @@
+/** What `error` throws: the build fails. */
+class PipelineFailure extends RuntimeException {
+    PipelineFailure(String message) {
+        super(message)
+    }
+}
