@@ -1,0 +1,57 @@
+import type { BuildConfig, LoadedConfig, PlatformConfig } from '../core/config.js';
+import { resolveFrom } from '../core/config.js';
+import { defaultProfileFiles } from '../koji/profile.js';
+
+/** The build section with its defaults applied (resources/schemas/config/build.schema.json). */
+export interface BuildSettings {
+  platforms: PlatformConfig[];
+  kojiConfigFiles: string[];
+  kojiProfile: string;
+  kojiPassword: BuildConfig['kojiPassword'];
+  pollIntervalMs: number;
+  scratch: boolean;
+  priority?: number;
+  channel?: string;
+  submit: 'srpm' | 'scm';
+  scmUrl?: string;
+  release: string;
+  version: 'spec' | 'git-describe';
+  packager: string;
+  retries: number;
+  timeoutMs: number;
+}
+
+/** Without platforms in the config, one local rpmbuild platform: the embedded default. */
+export const DEFAULT_PLATFORM: PlatformConfig = { name: 'local', builder: 'local' };
+
+export function buildSettings(loaded: LoadedConfig, opts: { scratch?: boolean } = {}): BuildSettings {
+  const b = loaded.config.build ?? {};
+  return {
+    platforms: loaded.config.platforms ?? [DEFAULT_PLATFORM],
+    kojiConfigFiles: b.kojiConfig ? [resolveFrom(loaded.baseDir, b.kojiConfig)] : defaultProfileFiles(),
+    kojiProfile: b.kojiProfile ?? 'koji',
+    kojiPassword: b.kojiPassword,
+    pollIntervalMs: (b.pollInterval ?? 30) * 1000,
+    scratch: opts.scratch === true || b.scratch === true,
+    priority: b.priority,
+    channel: b.channel,
+    submit: b.submit ?? 'srpm',
+    scmUrl: b.scmUrl,
+    release: b.release ?? '0.{date}.git{shortsha}',
+    version: b.version ?? 'spec',
+    packager: b.packager ?? 'patchline <patchline@localhost>',
+    retries: b.retries ?? 5,
+    timeoutMs: (b.timeout ?? 120) * 1000,
+  };
+}
+
+/** `0.{date}.git{shortsha}` → `0.20261121.git1a2b3c4`. */
+export function snapshotRelease(pattern: string, commit: { sha: string; date: Date }): string {
+  const date = commit.date.toISOString().slice(0, 10).replace(/-/g, '');
+  return pattern.replace(/\{date\}/g, date).replace(/\{shortsha\}/g, commit.sha.slice(0, 7)).replace(/\{sha\}/g, commit.sha);
+}
+
+/** A series id as a directory name. */
+export function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 120);
+}
