@@ -83,7 +83,7 @@ async function newCommits(git: Git, before: string, patches: readonly PatchToApp
 export async function amPatches(git: Git, patches: readonly PatchToApply[], opts: { threeWay: boolean; linkUrl?: string }): Promise<AmOutcome> {
   const before = await git.revParse('HEAD');
   if (!before) throw new PatchlineError('EGIT', 'no HEAD to apply on', { input: git.dir });
-  const args = ['am', '--quiet', '--message-id', '--no-signoff', ...(opts.threeWay ? ['--3way'] : []), '--', ...patches.map((p) => p.path)];
+  const args = ['am', '--message-id', '--no-signoff', ...(opts.threeWay ? ['--3way'] : []), '--', ...patches.map((p) => p.path)];
   const am = await git.run(args, { allowFailure: true });
   if (am.code !== 0) {
     const failure = await describeFailure(git, am, patches);

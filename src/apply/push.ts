@@ -7,6 +7,7 @@ export async function pushHead(git: Git, target: string): Promise<PushOutcome> {
   const r = await git.run(['push', '--porcelain', 'origin', `HEAD:refs/heads/${target}`], { allowFailure: true });
   if (r.code === 0) return { ok: true };
   const text = `${r.stdout}\n${r.stderr}`;
-  const rejected = /^!\t.*\[rejected\]|\(fetch first\)|\(non-fast-forward\)|\(stale info\)/m.test(text);
+  // Not a fast-forward any more, or the remote ref changed between our check and its update.
+  const rejected = /\[rejected\]|\((?:fetch first|non-fast-forward|stale info|failed to update ref)\)|cannot lock ref .* but expected/.test(text);
   return { ok: false, rejected, message: gitMessage(r) || text.trim().split('\n').slice(-2).join('; ') };
 }

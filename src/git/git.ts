@@ -61,10 +61,10 @@ export function runGit(cwd: string, args: readonly string[], opts: GitRunOptions
   });
 }
 
-/** git's own message: the error/fatal lines of stderr, else its last lines. */
+/** git's own message: its error, fatal, conflict and "Patch failed" lines (stderr and stdout), else its last lines. */
 export function gitMessage(result: Pick<GitResult, 'stderr' | 'stdout'>): string {
-  const lines = (result.stderr || result.stdout).split('\n').map((l) => l.trim()).filter(Boolean);
-  const marked = lines.filter((l) => /^(error|fatal|CONFLICT|Patch failed|hint: )/.test(l) && !l.startsWith('hint: '));
+  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const marked = lines.filter((l) => /^(error|fatal|CONFLICT|Patch failed|rejected|! )/.test(l));
   return (marked.length ? marked : lines.slice(-3)).join('; ');
 }
 
