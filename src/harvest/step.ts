@@ -1,7 +1,23 @@
-import { PatchlineError } from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
+import { writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
+import { harvest } from './harvest.js';
+import { BUCKETS } from './types.js';
 
-// Placeholder until the harvest stage lands (its issue replaces this file).
-export const runHarvestStep: StepRun = async () => {
-  throw new PatchlineError('EINTERNAL', 'the harvest step is not built yet');
+/**
+ * The harvest step. It always harvests every source for every configured repo and branch
+ * (mail is consumed once): --repo/--branch narrow what apply picks up, not what is harvested.
+ * Exit 0; 3 when a source failed but others were read; 1 when no source could be read.
+ */
+export const runHarvestStep: StepRun = async ({ loaded, runDir, runId, log }) => {
+  const outcome = await harvest(loaded, { runId, log });
+  const path = writeResult(runDir, 'harvest', outcome.result);
+  outcome.done();
+  const { counts, series } = outcome.result;
+  const buckets = BUCKETS.filter((b) => counts[b] > 0).map((b) => `${b} ${counts[b]}`).join(', ');
+  const status = (st: string) => series.filter((s) => s.status === st).length;
+  log.info(`harvest: ${counts.seen} messages (${buckets || 'none new'}); series: ${status('ready')} ready, ${status('incomplete')} incomplete, ${status('superseded')} superseded`);
+  log.info(`harvest: wrote ${path}`);
+  if (outcome.failedSources === 0) return ExitCode.ok;
+  return outcome.failedSources === loaded.config.sources.length ? ExitCode.failed : ExitCode.partial;
 };

@@ -1,0 +1,103 @@
+/**
+ * The archive: `<state>/archive/YYYY-MM-DD/<repo>/<branch>/<series-id>/` with each original
+ * .eml, the git-am-able `NNNN-<slug>.patch` files and series.json. A series directory is built
+ * in the scratch dir from the seen-store and renamed into place, so it is always whole.
+ */
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isErrno } from '../core/errors.js';
+import type { Series, SeriesPatch } from './series.js';
+import { scratchName } from './state/seen-store.js';
+
+export const COVER_EML = '0000-cover-letter.eml';
+
+/** `0003-curl-Complete-implementation-of-the-curl-handle-pool`, as git format-patch names it. */
+export function patchBaseName(p: SeriesPatch): string {
+  const slug = (p.record.commitSubject ?? p.record.subject).replace(/[^A-Za-z0-9._]+/g, '-').replace(/\.+/g, '.').replace(/^[-.]+/, '').slice(0, 52).replace(/[-.]+$/, '');
+  return `${String(p.number).padStart(4, '0')}-${slug || 'patch'}`;
+}
+
+/** series.json: a pure function of the series (no run times), so re-runs write the same bytes. */
+export function seriesJson(s: Series): string {
+  return JSON.stringify(
+    {
+      id: s.id,
+      repo: s.repo,
+      branch: s.branch,
+      version: s.version,
+      total: s.total,
+      status: s.status,
+      ...(s.missing.length ? { missing: s.missing } : {}),
+      ...(s.supersededBy ? { supersededBy: s.supersededBy } : {}),
+      subject: s.subject,
+      ...(s.submitter ? { submitter: s.submitter } : {}),
+      day: s.day,
+      ...(s.cover ? { cover: { messageId: s.cover.key, eml: COVER_EML, ...(s.cover.date ? { date: s.cover.date } : {}) } } : {}),
+      patches: s.patches.map((p) => ({
+        number: p.number,
+        messageId: p.record.key,
+        file: `${patchBaseName(p)}.patch`,
+        eml: `${patchBaseName(p)}.eml`,
+        author: p.record.author ?? p.record.from ?? { name: '', email: '' },
+        ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
+        subject: p.record.commitSubject ?? p.record.subject,
+        trailers: p.trailers,
+      })),
+    },
+    null,
+    2,
+  ) + '\n';
+}
+
+/** Hard-link the stored original (same filesystem), or copy it. */
+function placeOriginal(stateDir: string, rel: string, dest: string): void {
+  try {
+    linkSync(join(stateDir, rel), dest);
+  } catch (err) {
+    if (!isErrno(err, 'EXDEV') && !isErrno(err, 'EPERM') && !isErrno(err, 'EMLINK')) throw err;
+    copyFileSync(join(stateDir, rel), dest);
+  }
+}
+
+/** Write a series directory whole: built aside, then renamed over the old one. */
+export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer): void {
+  const build = scratchName(stateDir);
+  mkdirSync(build);
+  if (s.cover?.eml) placeOriginal(stateDir, s.cover.eml, join(build, COVER_EML));
+  for (const p of s.patches) {
+    const base = patchBaseName(p);
+    if (p.record.eml) placeOriginal(stateDir, p.record.eml, join(build, `${base}.eml`));
+    writeFileSync(join(build, `${base}.patch`), renderPatch(p));
+  }
+  writeFileSync(join(build, 'series.json'), seriesJson(s));
+  const final = join(stateDir, s.dir);
+  mkdirSync(dirname(final), { recursive: true });
+  if (existsSync(final)) {
+    const old = scratchName(stateDir);
+    renameSync(final, old);
+    renameSync(build, final);
+    rmSync(old, { recursive: true, force: true });
+  } else {
+    renameSync(build, final);
+  }
+}
+
+/** Remove a series directory that moved (its day or id changed), and the parents it leaves empty. */
+export function removeSeriesDir(stateDir: string, rel: string): void {
+  const dir = join(stateDir, rel);
+  if (existsSync(dir)) {
+    const old = scratchName(stateDir);
+    renameSync(dir, old);
+    rmSync(old, { recursive: true, force: true });
+  }
+  const archiveRoot = join(stateDir, 'archive');
+  for (let parent = dirname(dir); parent.startsWith(archiveRoot + '/'); parent = dirname(parent)) {
+    try {
+      if (readdirSync(parent).length > 0) break;
+      rmdirSync(parent);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) continue;
+      throw err;
+    }
+  }
+}

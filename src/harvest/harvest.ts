@@ -1,0 +1,320 @@
+/**
+ * The harvest: read every source, put every message in one bucket, keep the seen-store, rebuild
+ * the series it touches and write their archive directories. Order of writes (crash safety):
+ * originals -> pending journal -> seen-store -> series directories -> cursors -> harvest.json.
+ */
+import { createHash } from 'node:crypto';
+import { PatchlineError, asPatchlineError } from '../core/errors.js';
+import { resolveFrom, type LoadedConfig } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import { createProgress } from '../core/progress.js';
+import type { Config, SourceConfig } from '../core/config-types.js';
+import { writeSeriesDir, removeSeriesDir, patchBaseName, seriesJson, COVER_EML } from './archive.js';
+import { classifyMessage } from './classify.js';
+import { parseMessage } from './mail/extract.js';
+import { readHeaders } from './mail/headers.js';
+import type { MessageHeaders, ParsedMessage } from './mail/types.js';
+import { renderPatchBytes } from './patch-file.js';
+import { reviewTrailers } from './route.js';
+import { buildSeries, type Series, type SeriesPatch } from './series.js';
+import { ImapSource } from './sources/imap.js';
+import { MaildirSource } from './sources/maildir.js';
+import { MboxSource } from './sources/mbox.js';
+import type { MailSource, SourceMessage } from './sources/source.js';
+import { clearPending, readPending, writePending } from './state/pending.js';
+import type { MessageRecord } from './state/records.js';
+import { loadSeen, readOriginal, resetScratch, saveSeen, storeOriginal } from './state/seen-store.js';
+import { BUCKETS, type Counts, type HarvestResult, type MessageResult, type SeriesResult, type SourceResult } from './types.js';
+
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Cheap byte markers of a body that may hide a diff or a pull request: only these chatter mails get a full parse. */
+const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commit', 'base64'];
+
+export interface HarvestOutcome {
+  result: HarvestResult;
+  /** Sources that could not be read (or failed midway). */
+  failedSources: number;
+  /** Call once harvest.json is on disk: clears the pending journal. */
+  done(): void;
+}
+
+interface RunState {
+  stateDir: string;
+  records: Map<string, MessageRecord>;
+  /** Keys first harvested in this run. */
+  fresh: Set<string>;
+  /** Full parses of this run, reused when rendering patch files. */
+  parsed: Map<string, ParsedMessage>;
+  messages: MessageResult[];
+  maxBytes: number;
+  config: Config;
+}
+
+export function sourceFor(config: SourceConfig, loaded: LoadedConfig): MailSource {
+  switch (config.type) {
+    case 'imap':
+      return new ImapSource(config, loaded.stateDir, loaded.baseDir);
+    case 'mbox':
+      return new MboxSource(config.name, resolveFrom(loaded.baseDir, config.path), loaded.stateDir);
+    case 'maildir':
+      return new MaildirSource(config.name, resolveFrom(loaded.baseDir, config.path), loaded.stateDir);
+  }
+}
+
+function keyOf(headers: MessageHeaders, raw: Buffer): string {
+  return headers.messageId ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+}
+
+function personLine(p: { name: string; email: string } | undefined): string | undefined {
+  if (!p) return undefined;
+  return p.name ? `${p.name} <${p.email}>` : p.email;
+}
+
+/** Does the thread this reply answers hold a patch or cover we know? */
+function answersKnownPart(headers: MessageHeaders, records: Map<string, MessageRecord>): boolean {
+  for (const id of [headers.inReplyTo, ...headers.references]) {
+    if (id === undefined) continue;
+    const r = records.get(id);
+    if (r && (r.bucket === 'patch' || r.bucket === 'cover' || r.bucket === 'comment')) return true;
+  }
+  return false;
+}
+
+/** The headers decide what needs a full parse: patch/cover candidates, replies in a patch thread, chatter that may hide a diff. */
+function needsFullParse(headers: MessageHeaders, raw: Buffer, records: Map<string, MessageRecord>): boolean {
+  if (headers.isReply) return headers.tag !== undefined || answersKnownPart(headers, records);
+  if (headers.isPullRequest) return false;
+  if (headers.tag) return true;
+  if (headers.looksLikePatch) return false;
+  return BODY_MARKERS.some((m) => raw.includes(m));
+}
+
+function duplicateReason(first: MessageRecord, where: string): string {
+  if (first.where === where) return `already harvested from ${where} (read again: an earlier run stopped before moving the cursor)`;
+  return `Message-ID already harvested from ${first.where} on ${first.harvestedAt.slice(0, 10)} as ${first.bucket}`;
+}
+
+function resultOf(r: MessageRecord, bucket = r.bucket, reason = r.reason, where = r.where): MessageResult {
+  const from = personLine(r.from);
+  return {
+    messageId: r.key,
+    bucket,
+    ...(reason ? { reason } : {}),
+    source: where,
+    subject: r.subject,
+    ...(from ? { from } : {}),
+    ...(r.date ? { date: r.date } : {}),
+    ...(r.route ? { route: r.route } : {}),
+    ...(r.version !== undefined && bucket !== 'duplicate' ? { version: r.version } : {}),
+    ...(r.number !== undefined && bucket !== 'duplicate' ? { number: r.number } : {}),
+    ...(r.total !== undefined && bucket !== 'duplicate' ? { total: r.total } : {}),
+    ...(r.inReplyTo ? { inReplyTo: r.inReplyTo } : {}),
+    ...(r.trailers?.length ? { trailers: r.trailers } : {}),
+  };
+}
+
+/** What the headers say, before any decision. */
+function baseRecord(key: string, headers: MessageHeaders, where: string): MessageRecord {
+  return {
+    key,
+    bucket: 'other',
+    where,
+    harvestedAt: new Date().toISOString(),
+    subject: headers.subject.slice(0, 1000),
+    ...(headers.from ? { from: headers.from } : {}),
+    ...(headers.date ? { date: headers.date.toISOString() } : {}),
+    ...(headers.inReplyTo ? { inReplyTo: headers.inReplyTo } : {}),
+    ...(headers.references.length ? { references: headers.references.slice(-20) } : {}),
+  };
+}
+
+function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run: RunState, pattern: RegExp | undefined): MessageRecord {
+  const key = base.key;
+  if (raw.length > run.maxBytes) {
+    return { ...base, bucket: 'quarantined', reason: `message is ${raw.length} bytes, over harvest.maxMessageBytes (${run.maxBytes})` };
+  }
+  const parsed = needsFullParse(headers, raw, run.records) ? parseMessage(raw, { subjectPattern: pattern }) : undefined;
+  const c = classifyMessage(headers, parsed?.extraction, { config: run.config, unusable: parsed?.unusable });
+  const record: MessageRecord = { ...base, bucket: c.bucket, ...(c.reason ? { reason: c.reason } : {}) };
+  if (c.tag && (c.bucket === 'patch' || c.bucket === 'cover')) {
+    record.route = c.route;
+    record.version = c.tag.version;
+    record.number = c.tag.number ?? 1;
+    record.total = c.tag.total ?? 1;
+  }
+  if (parsed && (c.bucket === 'patch' || c.bucket === 'cover')) {
+    record.author = parsed.extraction.author;
+    if (parsed.extraction.date) record.authorDate = parsed.extraction.date;
+    record.commitSubject = parsed.extraction.subject;
+    record.eml = storeOriginal(run.stateDir, key, raw);
+    run.parsed.set(key, parsed);
+  }
+  if (parsed && c.bucket === 'comment') {
+    const trailers = reviewTrailers(parsed.extraction);
+    if (trailers.length) record.trailers = trailers;
+  }
+  return record;
+}
+
+/** One message from a source: a duplicate of a seen key, or a new record (its original stored when it is a part). */
+function takeMessage(msg: SourceMessage, run: RunState, pattern: RegExp | undefined): MessageResult {
+  const headers = readHeaders(msg.raw, { subjectPattern: pattern });
+  const base = baseRecord(keyOf(headers, msg.raw), headers, msg.where);
+  const first = run.records.get(base.key);
+  if (first) return resultOf(base, 'duplicate', duplicateReason(first, msg.where));
+  const record = recordOf(msg.raw, base, headers, run, pattern);
+  run.records.set(record.key, record);
+  run.fresh.add(record.key);
+  return resultOf(record);
+}
+
+async function readSource(source: MailSource, config: SourceConfig, run: RunState, tick: (label: string) => void): Promise<SourceResult> {
+  const pattern = config.subjectPattern === undefined ? undefined : new RegExp(config.subjectPattern);
+  let seen = 0;
+  try {
+    if (await source.hasNews()) {
+      for await (const msg of source.messages()) {
+        const result = takeMessage(msg, run, pattern);
+        run.messages.push(result);
+        seen += 1;
+        tick(result.subject);
+      }
+    }
+    return { name: source.name, type: source.type, seen, ...source.describe() };
+  } catch (err) {
+    return { name: source.name, type: source.type, seen, ...source.describe(), error: asPatchlineError(err, 'EMAIL').toJSON() };
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+/** Render one patch file: the parse of this run, or a parse of the stored original. */
+function patchRenderer(run: RunState): (p: SeriesPatch, s: Series) => Buffer {
+  return (p, s) => {
+    const parsed = run.parsed.get(p.record.key) ?? parseMessage(readOriginal(run.stateDir, p.record.eml!));
+    return renderPatchBytes(parsed.extraction, { messageId: p.record.key, number: p.number, total: s.total, extraTrailers: p.trailers });
+  };
+}
+
+/** Series whose directory must be (re)written, and directories that must go, since the last run. */
+function changedSeries(before: Map<string, Series>, after: Map<string, Series>): { series: string[]; remove: string[] } {
+  const series: string[] = [];
+  const remove: string[] = [];
+  for (const [key, s] of after) {
+    const old = before.get(key);
+    if (!old || old.dir !== s.dir || seriesJson(old) !== seriesJson(s)) series.push(key);
+  }
+  for (const [key, old] of before) if (after.get(key)?.dir !== old.dir) remove.push(old.dir);
+  return { series, remove };
+}
+
+function seriesResult(s: Series, records: Map<string, MessageRecord>): SeriesResult {
+  const firstArrival = s.members.map((k) => records.get(k)?.harvestedAt ?? '').filter(Boolean).sort()[0];
+  return {
+    id: s.id,
+    repo: s.repo,
+    branch: s.branch,
+    version: s.version,
+    total: s.total,
+    status: s.status,
+    subject: s.subject,
+    ...(s.submitter ? { submitter: s.submitter } : {}),
+    ...(s.cover ? { coverMessageId: s.cover.key } : {}),
+    archiveDir: s.dir,
+    ...(s.missing.length ? { missing: s.missing } : {}),
+    ...(s.supersededBy ? { supersededBy: s.supersededBy } : {}),
+    ...(firstArrival ? { firstArrival } : {}),
+    patches: s.patches.map((p) => ({
+      number: p.number,
+      messageId: p.record.key,
+      file: `${s.dir}/${patchBaseName(p)}.patch`,
+      ...(p.record.eml ? { eml: `${s.dir}/${patchBaseName(p)}.eml` } : {}),
+      author: p.record.author ?? p.record.from ?? { name: '', email: '' },
+      ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
+      subject: p.record.commitSubject ?? p.record.subject,
+      trailers: p.trailers,
+    })),
+  };
+}
+
+/** Where each part of this run was archived, and its series id. */
+function annotateParts(messages: MessageResult[], series: Map<string, Series>): void {
+  const where = new Map<string, { id: string; eml: string }>();
+  for (const s of series.values()) {
+    if (s.cover) where.set(s.cover.key, { id: s.id, eml: `${s.dir}/${COVER_EML}` });
+    for (const p of s.patches) where.set(p.record.key, { id: s.id, eml: `${s.dir}/${patchBaseName(p)}.eml` });
+  }
+  for (const m of messages) {
+    const at = m.bucket === 'patch' || m.bucket === 'cover' ? where.get(m.messageId) : undefined;
+    if (at) {
+      m.seriesId = at.id;
+      m.archived = at.eml;
+    }
+  }
+}
+
+export function countBuckets(messages: MessageResult[]): Counts {
+  const counts = Object.fromEntries(BUCKETS.map((b) => [b, 0])) as Counts;
+  counts.seen = messages.length;
+  for (const m of messages) counts[m.bucket] += 1;
+  const sum = BUCKETS.reduce((n, b) => n + counts[b], 0);
+  if (sum !== counts.seen) throw new PatchlineError('EINTERNAL', `harvest counts do not add up: ${sum} in buckets, ${counts.seen} seen`);
+  return counts;
+}
+
+export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: Logger }): Promise<HarvestOutcome> {
+  const startedAt = new Date().toISOString();
+  const { stateDir, config } = loaded;
+  resetScratch(stateDir);
+  const run: RunState = {
+    stateDir,
+    records: loadSeen(stateDir),
+    fresh: new Set(),
+    parsed: new Map(),
+    messages: [],
+    maxBytes: config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    config,
+  };
+  const before = buildSeries(run.records);
+  const progress = createProgress('harvest', 0);
+  const sources: MailSource[] = config.sources.map((c) => sourceFor(c, loaded));
+  const sourceResults: SourceResult[] = [];
+  for (const [i, source] of sources.entries()) {
+    const result = await readSource(source, config.sources[i]!, run, (label) => progress.tick(label));
+    if (result.error) opts.log.warn(`source ${source.name}: ${result.error.code} ${result.error.message}`);
+    sourceResults.push(result);
+  }
+  progress.stop();
+
+  const after = run.fresh.size ? buildSeries(run.records) : before;
+  const left = readPending(stateDir);
+  const changed = changedSeries(before, after);
+  const pending = { series: [...new Set([...left.series, ...changed.series])].sort(), remove: [...new Set([...left.remove, ...changed.remove])].sort() };
+  if (run.fresh.size) {
+    writePending(stateDir, pending);
+    saveSeen(stateDir, run.records);
+  }
+  const targets = new Set(pending.series.map((k) => after.get(k)?.dir));
+  for (const dir of pending.remove) if (!targets.has(dir)) removeSeriesDir(stateDir, dir);
+  const render = patchRenderer(run);
+  for (const key of pending.series) {
+    const s = after.get(key);
+    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s));
+  }
+  for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
+
+  annotateParts(run.messages, after);
+  const reported = new Set(pending.series);
+  for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
+  const series = [...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const result: HarvestResult = {
+    runId: opts.runId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    sources: sourceResults,
+    messages: run.messages,
+    series: series.map((s) => seriesResult(s, run.records)),
+    counts: countBuckets(run.messages),
+  };
+  return { result, failedSources: sourceResults.filter((s) => s.error).length, done: () => clearPending(stateDir) };
+}

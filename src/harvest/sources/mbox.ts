@@ -1,0 +1,78 @@
+/** An mbox file. Cursor: file identity + byte offset, so a growing mbox is read from where it stopped. */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { PatchlineError } from '../../core/errors.js';
+import { splitMbox } from '../mail/mbox.js';
+import { readCursor, writeCursor } from '../state/cursors.js';
+import type { MailSource, SourceMessage } from './source.js';
+
+interface MboxCursor {
+  dev: number;
+  ino: number;
+  offset: number;
+  count: number;
+  /** sha256 of the 4 KiB before `offset`: a rewritten file with the same inode is read again. */
+  tail: string;
+}
+
+function tailHash(buf: Buffer, offset: number): string {
+  return createHash('sha256').update(buf.subarray(Math.max(0, offset - 4096), offset)).digest('hex');
+}
+
+export class MboxSource implements MailSource {
+  readonly type = 'mbox' as const;
+  private cursor?: MboxCursor;
+  private next?: MboxCursor;
+  private rescanned = false;
+
+  constructor(
+    readonly name: string,
+    private readonly path: string,
+    private readonly stateDir: string,
+  ) {}
+
+  private stat() {
+    try {
+      return statSync(this.path);
+    } catch (err) {
+      throw new PatchlineError('EMAIL', `cannot read mbox ${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { input: this.name });
+    }
+  }
+
+  async hasNews(): Promise<boolean> {
+    const st = this.stat();
+    this.cursor = readCursor<MboxCursor>(this.stateDir, this.name);
+    const c = this.cursor;
+    return !(c && c.dev === st.dev && c.ino === st.ino && c.offset === st.size);
+  }
+
+  async *messages(): AsyncIterable<SourceMessage> {
+    const st = this.stat();
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.path);
+    } catch (err) {
+      throw new PatchlineError('EMAIL', `cannot read mbox ${this.path}: ${(err as Error).message}`, { input: this.name });
+    }
+    const c = this.cursor;
+    const resume = c !== undefined && c.dev === st.dev && c.ino === st.ino && c.offset <= buf.length && c.tail === tailHash(buf, c.offset);
+    this.rescanned = c !== undefined && !resume;
+    const start = resume ? c.offset : 0;
+    let count = resume ? c.count : 0;
+    for (const raw of splitMbox(buf.subarray(start))) {
+      count += 1;
+      yield { raw, where: `${this.name}:#${count}` };
+    }
+    this.next = { dev: st.dev, ino: st.ino, offset: buf.length, count, tail: tailHash(buf, buf.length) };
+  }
+
+  commit(): void {
+    if (this.next) writeCursor(this.stateDir, this.name, this.next);
+  }
+
+  async close(): Promise<void> {}
+
+  describe() {
+    return this.rescanned ? { rescanned: true } : {};
+  }
+}
