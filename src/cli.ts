@@ -8,6 +8,8 @@ import { runCommand, stepCommand } from './core/step.js';
 import { STEP_NAMES } from './steps.js';
 import { registerInspectCommand } from './harvest/inspect-command.js';
 import { registerRunCommand } from './run/command.js';
+import { registerDemoCommand } from './run/demo.js';
+import { registerJenkinsCommand } from './jenkins/command.js';
 
 export function buildProgram(): Command {
   const program = new Command('patchline')
@@ -22,6 +24,12 @@ export function buildProgram(): Command {
   }
   registerInspectCommand(program);
   registerRunCommand(program, (code) => {
+    process.exitCode = code;
+  });
+  registerDemoCommand(program, (code) => {
+    process.exitCode = code;
+  });
+  registerJenkinsCommand(program, (code) => {
     process.exitCode = code;
   });
   return program;

@@ -1,0 +1,3 @@
+#!/bin/sh
+# hello: the demo package of patchline.
+echo "Hello, world!"

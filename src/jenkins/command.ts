@@ -1,0 +1,92 @@
+import { Command } from 'commander';
+import { loadConfig } from '../core/config.js';
+import { ExitCode, asPatchlineError } from '../core/errors.js';
+import { redact } from '../core/secrets.js';
+import { buildInfo, followLog, installJob, jenkinsClient, jenkinsTarget, renderJobXml, resultCode, triggerBuild, type BuildRequest } from './job.js';
+
+interface JenkinsOptions extends Omit<BuildRequest, 'config'> {
+  config: string;
+  /** The CONFIG parameter (patchline.yaml in the job's checkout), not the local --config. */
+  jobConfig?: string;
+  follow?: boolean;
+  pollInterval?: string;
+}
+
+async function guarded(work: () => Promise<ExitCode>): Promise<ExitCode> {
+  try {
+    return await work();
+  } catch (err) {
+    const e = asPatchlineError(err);
+    process.stderr.write(redact(e.toLine()) + '\n');
+    return e.exitCode;
+  }
+}
+
+function setup(opts: JenkinsOptions) {
+  const loaded = loadConfig(opts.config);
+  const target = jenkinsTarget(loaded);
+  return { loaded, target, client: jenkinsClient(target), pollMs: Number(opts.pollInterval ?? 1) * 1000 };
+}
+
+/** `patchline jenkins install|build|status`: the job on a Jenkins, through its REST API (npm `jenkins`). */
+export function registerJenkinsCommand(program: Command, onExit: (code: ExitCode) => void): void {
+  const jenkins = new Command('jenkins').description('create/update the Jenkins job, trigger a build, show its status (JENKINS_URL, JENKINS_USER, JENKINS_API_TOKEN)');
+  const withConfig = (cmd: Command) => cmd.requiredOption('-c, --config <file>', 'patchline.yaml (its jenkins: section)', process.env.PATCHLINE_CONFIG).option('--poll-interval <seconds>', 'seconds between polls of the queue and the log', '1');
+
+  jenkins.addCommand(
+    withConfig(new Command('install').description('create the job from the generated config.xml, or update it')).action(async (opts: JenkinsOptions) =>
+      onExit(
+        await guarded(async () => {
+          const { loaded, target, client } = setup(opts);
+          const done = await installJob(client, target, renderJobXml(loaded));
+          process.stdout.write(`patchline jenkins: job ${target.job} ${done} on ${target.url}\n`);
+          return ExitCode.ok;
+        }),
+      ),
+    ),
+  );
+
+  jenkins.addCommand(
+    withConfig(new Command('build').description('trigger a build (all repos, or one repo/branch) and wait for it to start'))
+      .option('--repo <repo>', 'REPO parameter: only this configured repo')
+      .option('--branch <branch>', 'BRANCH parameter: only this branch')
+      .option('--dry-run', 'DRY_RUN parameter')
+      .option('--scratch', 'SCRATCH parameter')
+      .option('--job-config <path>', 'CONFIG parameter: patchline.yaml in the job\'s checkout (default: the job\'s default)')
+      .option('--follow', 'print the console log until the build ends; exit with its result (UNSTABLE = 3)')
+      .action(async (opts: JenkinsOptions) =>
+        onExit(
+          await guarded(async () => {
+            const { target, client, pollMs } = setup(opts);
+            const build = await triggerBuild(client, target, { repo: opts.repo, branch: opts.branch, dryRun: opts.dryRun, scratch: opts.scratch, config: opts.jobConfig }, pollMs);
+            process.stdout.write(`patchline jenkins: build #${build.number} started: ${build.url}\n`);
+            if (!opts.follow) return ExitCode.ok;
+            await followLog(client, target, build.number, process.stdout, pollMs);
+            const info = await buildInfo(client, target, build.number);
+            process.stdout.write(`patchline jenkins: build #${build.number}: ${info?.result}\n`);
+            return resultCode(info?.result ?? null);
+          }),
+        ),
+      ),
+  );
+
+  jenkins.addCommand(
+    withConfig(new Command('status').description("the last build's result (exit 0 success, 3 unstable, 1 failed or running)")).action(async (opts: JenkinsOptions) =>
+      onExit(
+        await guarded(async () => {
+          const { target, client } = setup(opts);
+          const info = await buildInfo(client, target);
+          if (!info) {
+            process.stdout.write(`patchline jenkins: job ${target.job} has no build yet\n`);
+            return ExitCode.failed;
+          }
+          const state = info.building ? 'RUNNING' : info.result;
+          process.stdout.write(`patchline jenkins: build #${info.number} ${state} (${new Date(info.timestamp).toISOString()}) ${info.url}\n`);
+          return info.building ? ExitCode.failed : resultCode(info.result);
+        }),
+      ),
+    ),
+  );
+  for (const sub of jenkins.commands) sub.exitOverride();
+  program.addCommand(jenkins);
+}

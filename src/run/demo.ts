@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { loadConfig, resolveFrom } from '../core/config.js';
+import { ExitCode, PatchlineError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { PACKAGE_ROOT } from '../core/paths.js';
+import { readResultIfExists } from '../core/results.js';
+import { runPipeline } from './pipeline.js';
+
+export const DEMO_SOURCE = join(PACKAGE_ROOT, 'examples', 'demo');
+const DEMO_FILES = ['patchline.yaml', 'mail', 'hello'];
+/** Fixed identity and date: every machine makes the same hello.git, so the demo patches apply. */
+const SEED_ENV = {
+  GIT_AUTHOR_NAME: 'Hello Maintainers',
+  GIT_AUTHOR_EMAIL: 'hello@example.org',
+  GIT_COMMITTER_NAME: 'Hello Maintainers',
+  GIT_COMMITTER_EMAIL: 'hello@example.org',
+  GIT_AUTHOR_DATE: '2026-11-01T10:00:00Z',
+  GIT_COMMITTER_DATE: '2026-11-01T10:00:00Z',
+};
+
+function git(args: string[], cwd: string): string {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...SEED_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new PatchlineError('EGIT', `git ${args[0]}: ${(e.stderr || e.message).trim().split('\n').pop()}`, { input: cwd });
+  }
+}
+
+/** A bare repo holding the demo package (examples/demo/hello) as one commit on each configured branch. */
+export function seedRemote(remote: string, files: string, branches: string[]): void {
+  const scratch = mkdtempSync(join(tmpdir(), 'patchline-demo-'));
+  try {
+    cpSync(files, scratch, { recursive: true });
+    git(['init', '-q', '-b', branches[0]!], scratch);
+    git(['add', '-A'], scratch);
+    git(['commit', '-q', '-m', 'hello 1.0'], scratch);
+    for (const b of branches.slice(1)) git(['branch', b], scratch);
+    mkdirSync(remote, { recursive: true });
+    git(['init', '-q', '--bare', '-b', branches[0]!], remote);
+    git(['push', '-q', remote, ...branches.map((b) => `refs/heads/${b}:refs/heads/${b}`)], scratch);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Copy the demo into `dir` (unless it is already there) and return its config path. */
+function prepareDemoDir(dir: string): string {
+  for (const name of DEMO_FILES) {
+    if (!existsSync(join(dir, name))) cpSync(join(DEMO_SOURCE, name), join(dir, name), { recursive: true });
+  }
+  return join(dir, 'patchline.yaml');
+}
+
+function listFiles(dir: string, pattern: RegExp): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => pattern.test(f)).map((f) => join(dir, f)) : [];
+}
+
+/** The lines `patchline demo` ends with: where to look. */
+function whereToLook(remote: string, runDir: string | undefined, log: Logger): void {
+  log.info(`  git repo:     ${remote}  (git -C ${remote} log --oneline main)`);
+  if (!runDir) return;
+  const report = join(runDir, 'report');
+  const mails = listFiles(report, /\.eml$/);
+  log.info(`  mails:        ${mails.length ? mails.join('\n                ') : `none in ${report}`}`);
+  log.info(`  status page:  ${join(report, 'status.html')}`);
+  for (const repo of readResultIfExists(runDir, 'publish')?.repos ?? []) log.info(`  yum repo:     ${repo.url} (${repo.platform}: ${repo.packages.length} packages)`);
+  log.info(`  run dir:      ${runDir}`);
+}
+
+/**
+ * `patchline demo`: the pipeline on examples/demo, on this machine. Makes the demo's git remote
+ * on the first run, runs every step, and says where the results are.
+ */
+export async function runDemo(opts: { dir?: string; quiet?: boolean }, log: Logger = createLogger()): Promise<ExitCode> {
+  const config = opts.dir ? prepareDemoDir(resolve(opts.dir)) : join(DEMO_SOURCE, 'patchline.yaml');
+  let remote: string;
+  try {
+    const loaded = loadConfig(config);
+    const [name, repo] = Object.entries(loaded.config.repos)[0]!;
+    remote = resolveFrom(loaded.baseDir, repo.url);
+    if (!existsSync(remote)) {
+      log.info(`patchline demo: first run: making the ${name} repo ${remote} from ${join(DEMO_SOURCE, name)}`);
+      seedRemote(remote, join(DEMO_SOURCE, name), repo.branches);
+    }
+  } catch (err) {
+    const e = err instanceof PatchlineError ? err : new PatchlineError('EINTERNAL', (err as Error).message);
+    process.stderr.write(e.toLine() + '\n');
+    return e.exitCode;
+  }
+  const summary = await runPipeline({ config, quiet: opts.quiet }, { log });
+  if (summary.nothingNew) {
+    log.info('patchline demo: no new mail since the last run: nothing to do. The results of the earlier runs:');
+  } else {
+    log.info(`patchline demo: done (exit ${summary.code}). Where to look:`);
+  }
+  whereToLook(remote, summary.nothingNew ? previousRunWithReport(summary.runDir) : summary.runDir, log);
+  return summary.code;
+}
+
+/** The newest run dir before `runDir` that has a report. */
+function previousRunWithReport(runDir: string | undefined): string | undefined {
+  if (!runDir) return undefined;
+  const runs = join(runDir, '..');
+  const ids = readdirSync(runs).filter((id) => existsSync(join(runs, id, 'report'))).sort();
+  return ids.length ? join(runs, ids[ids.length - 1]!) : undefined;
+}
+
+export function registerDemoCommand(program: Command, onExit: (code: ExitCode) => void): void {
+  program.addCommand(
+    new Command('demo')
+      .description('run the whole pipeline on the bundled example (examples/demo) on this machine')
+      .option('--dir <dir>', 'work in a copy of the demo in this directory (default: examples/demo, results in examples/demo/.work)')
+      .option('-q, --quiet', 'only warnings and the summary')
+      .action(async (opts: { dir?: string; quiet?: boolean }) => onExit(await runDemo(opts))),
+  );
+}
