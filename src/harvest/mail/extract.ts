@@ -42,7 +42,7 @@ function extract(raw: Buffer, opts: ParseOptions, warnings: string[]): { extract
   const extraction = emptyExtraction();
   const author = info.from === undefined ? undefined : parseAuthor(info.from);
   if (author) extraction.author = { name: decodeText(author.name).text, email: decodeText(author.email).text };
-  if (info.date !== undefined) extraction.date = decodeText(info.date).text;
+  if (info.date !== undefined) extraction.date = decodeText(info.date).text.trim();
   extraction.subject = decodeText(info.subject ?? '').text;
   const body = decodeText(info.message);
   if (body.latin1) warnings.push('message: not valid UTF-8 and no charset: read as latin1');

@@ -247,10 +247,6 @@ class Mailinfo {
       const b = this.boundary!;
       if (line.length >= b.length + 2 && line.startsWith('--', b.length)) {
         this.boundaries.pop();
-        if (this.boundaries.length === 0) {
-          this.errors.push('mismatched MIME boundaries');
-          return undefined;
-        }
         this.filter('\n');
         const next = this.findBoundary();
         if (next === undefined) return undefined;
@@ -325,7 +321,7 @@ class Mailinfo {
       return false;
     }
     if (isPatchBreak(line)) return true;
-    this.message += this.formatFlowed ? this.unflow(line) : line;
+    this.message += line;
     return false;
   }
 
@@ -338,6 +334,7 @@ class Mailinfo {
   }
 
   private filter(line: string): void {
+    if (this.formatFlowed) line = this.unflow(line);
     if (this.filterStage === 0) {
       if (!this.commitMessageLine(line)) return;
       this.filterStage = 1;
@@ -385,6 +382,7 @@ class Mailinfo {
       }
       line = this.wholeLine();
     }
+    if (prev.length > 0) this.filter(prev);
     this.flushInbodyHeader();
   }
 
