@@ -43,7 +43,40 @@ export interface RepoConfig {
   allowedSenders?: string[];
   apply?: Record<string, unknown>;
   build?: Record<string, unknown>;
-  report?: Record<string, unknown>;
+  report?: RepoReportConfig;
+}
+
+/** publish (resources/schemas/config/publish.schema.json). */
+export interface PublishConfig {
+  /** Local path (relative to the config file) or `[user@]host:/path`. */
+  destination?: string;
+  baseUrl?: string;
+  keep?: number;
+  /** Repo id in the .repo file; `{platform}` is replaced. */
+  repoName?: string;
+  rsync?: { options?: string[]; rsh?: string };
+}
+
+/** report (resources/schemas/config/report.schema.json). */
+export interface ReportConfig {
+  templatesDir?: string;
+  /** Catch-all recipients. */
+  recipients?: string[];
+  threadReplies?: boolean;
+  smtp?: SmtpConfig;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port?: number;
+  security?: 'tls' | 'starttls' | 'plain';
+  user?: string;
+  password?: SecretRef;
+  from: string;
+}
+
+export interface RepoReportConfig {
+  recipients?: string[];
 }
 
 export interface Config {
@@ -54,8 +87,8 @@ export interface Config {
   apply?: Record<string, unknown>;
   platforms?: unknown[];
   build?: Record<string, unknown>;
-  publish?: Record<string, unknown>;
-  report?: Record<string, unknown>;
+  publish?: PublishConfig;
+  report?: ReportConfig;
   jenkins?: Record<string, unknown>;
   run?: Record<string, unknown>;
 }

@@ -1,7 +1,86 @@
-import { PatchlineError } from '../core/errors.js';
+import { join } from 'node:path';
+import { ExitCode, asPatchlineError, type PatchlineError } from '../core/errors.js';
+import { createProgress } from '../core/progress.js';
+import { readResult, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
+import { resolveFrom } from '../core/config.js';
+import { loadTemplates } from '../report/templates.js';
+import { fetchRpms, rpmsByPlatform } from './collect.js';
+import { liveGeneration } from './generations.js';
+import { describeRepo, publishPlatform } from './publish-platform.js';
+import { rsyncTree } from './rsync.js';
+import { publishSettings, type PublishSettings } from './settings.js';
+import type { PublishedRepo, PublishResult } from './types.js';
 
-// Placeholder until the publish stage lands (its issue replaces this file).
-export const runPublishStep: StepRun = async () => {
-  throw new PatchlineError('EINTERNAL', 'the publish step is not built yet');
+function liveOrNone(s: PublishSettings, platform: string): string | undefined {
+  try {
+    return liveGeneration(s.root, platform);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A platform that could not be published: the previous generation (if any) still serves. */
+function failedRepo(s: PublishSettings, platform: string, previous: string | undefined, err: PatchlineError): PublishedRepo {
+  return { ...describeRepo(s, platform, previous, []), status: 'failed', error: err.toJSON() };
+}
+
+/**
+ * A remote destination gets the local mirror in two rsync passes: first the new generations
+ * (the live symlinks left out), then the symlinks and the deletions, so the remote switches
+ * only once every file of the new generation is there.
+ */
+async function upload(s: PublishSettings, platforms: string[]): Promise<void> {
+  const exclude = platforms.map((p) => `/${p}`);
+  await rsyncTree(s.root, s.remote!, { ...s.rsync, exclude, delete: false });
+  await rsyncTree(s.root, s.remote!, { ...s.rsync, delete: true });
+}
+
+export const runPublishStep: StepRun = async ({ loaded, runDir, runId, log, options }) => {
+  const settings = publishSettings(loaded);
+  const build = readResult(runDir, 'build');
+  const userTemplates = loaded.config.report?.templatesDir;
+  const templates = loadTemplates(userTemplates ? resolveFrom(loaded.baseDir, userTemplates) : undefined);
+  const byPlatform = rpmsByPlatform(build);
+  const repos: PublishedRepo[] = [];
+  const progress = createProgress('publish', [...byPlatform.values()].reduce((n, l) => n + l.length, 0));
+  const now = new Date();
+  const previous = new Map<string, string | undefined>();
+  try {
+    for (const [platform, refs] of byPlatform) {
+      previous.set(platform, liveOrNone(settings, platform));
+      try {
+        if (options.dryRun) {
+          log.info(`publish ${platform}: ${refs.length} RPMs (dry run: nothing published)`);
+          continue;
+        }
+        const incoming = await fetchRpms(refs, runDir, join(runDir, 'publish', 'downloads', platform), progress);
+        const repo = await publishPlatform(settings, { platform, runId, incoming, now }, templates);
+        log.info(`publish ${platform}: ${repo.added.length} RPMs added, ${repo.packages.length} in ${settings.remote ? 'the mirror of ' : ''}${repo.path}`);
+        repos.push(repo);
+      } catch (err) {
+        const e = asPatchlineError(err, 'EPUBLISH');
+        log.warn(`publish ${platform} failed, the previous repo still serves: ${e.message}`);
+        repos.push(failedRepo(settings, platform, previous.get(platform), e));
+      }
+    }
+    const published = repos.filter((r) => r.status === 'published');
+    if (settings.remote && published.length > 0) {
+      try {
+        await upload(settings, published.map((r) => r.platform));
+        log.info(`publish: rsync to ${settings.remote} done`);
+      } catch (err) {
+        const e = asPatchlineError(err, 'EPUBLISH');
+        log.warn(`publish: rsync to ${settings.remote} failed, the remote still serves the previous repos: ${e.message}`);
+        for (const r of published) repos[repos.indexOf(r)] = failedRepo(settings, r.platform, previous.get(r.platform), e);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  const result: PublishResult = { runId, destination: settings.destination, repos };
+  writeResult(runDir, 'publish', result);
+  const failed = repos.filter((r) => r.status === 'failed').length;
+  if (failed === 0) return ExitCode.ok;
+  return failed === repos.length ? ExitCode.failed : ExitCode.partial;
 };

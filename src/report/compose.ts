@@ -1,0 +1,111 @@
+import { hostname } from 'node:os';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { ReportConfig, RepoConfig } from '../core/config-types.js';
+import { PatchlineError } from '../core/errors.js';
+import { runOutcomes, type SeriesOutcome, type Stage } from './outcome.js';
+import type { RunFiles } from './run-files.js';
+import type { Templates } from './templates.js';
+import { harvestView, hasHarvestProblems, seriesView, type SeriesView } from './view.js';
+
+/** A rendered mail, ready to be written as .eml and sent as the same bytes. */
+export interface ComposedMail {
+  /** File name under <run>/report/mail/. */
+  file: string;
+  from: string;
+  to: string[];
+  subject: string;
+  messageId: string;
+  raw: Buffer;
+}
+
+export const DEFAULT_FROM = 'patchline <patchline@localhost>';
+
+/** The template of each stage's failure, and of success. */
+const TEMPLATE_OF: Record<Stage | 'success', string> = {
+  harvest: 'harvest-problems',
+  apply: 'apply-conflict',
+  build: 'build-failure',
+  publish: 'publish-failure',
+  success: 'success',
+};
+
+export function templateFor(o: SeriesOutcome): string {
+  return TEMPLATE_OF[o.failed?.stage ?? 'success'];
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'mail';
+}
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+export interface MailPlan {
+  kind: string;
+  key: string;
+  context: object;
+  to: string[];
+  inReplyTo?: string;
+  attachments: Array<{ filename: string; path: string }>;
+}
+
+function seriesRecipients(report: ReportConfig, repos: Record<string, RepoConfig>, repo: string): string[] {
+  return [...new Set([...(repos[repo]?.report?.recipients ?? []), ...(report.recipients ?? [])])];
+}
+
+/** What to mail for a run: the harvest problems (if any), then one mail per series in its outcome's template. */
+export function planMails(files: RunFiles, report: ReportConfig, repos: Record<string, RepoConfig>): MailPlan[] {
+  const plans: MailPlan[] = [];
+  const hv = harvestView(files);
+  if (hasHarvestProblems(hv)) {
+    const involved = new Set(hv.incomplete.map((s) => s.repo));
+    plans.push({ kind: 'harvest-problems', key: 'harvest', context: hv, to: [...new Set([...(report.recipients ?? []), ...[...involved].flatMap((r) => repos[r]?.report?.recipients ?? [])])], attachments: [] });
+  }
+  for (const o of runOutcomes(files)) {
+    if (o.failed?.stage === 'harvest') continue; // an incomplete series is in the harvest mail
+    const view: SeriesView = seriesView(files, o);
+    const thread = o.series.coverMessageId ?? o.series.patches[0]?.messageId;
+    plans.push({
+      kind: templateFor(o),
+      key: o.series.id,
+      context: view,
+      to: seriesRecipients(report, repos, o.series.repo),
+      ...(report.threadReplies !== false && thread ? { inReplyTo: thread } : {}),
+      attachments: view.failedBuilds.flatMap((b) => (b.log?.attached && b.log.path ? [{ filename: `${b.platform}-${b.log.name}`, path: b.log.path }] : [])),
+    });
+  }
+  return plans;
+}
+
+/** Render subject, text and HTML of each plan and build the raw RFC 5322 message once. */
+export async function composeMails(plans: MailPlan[], templates: Templates, opts: { from: string; runId: string; date: Date }): Promise<ComposedMail[]> {
+  const domain = /@([^>\s]+)/.exec(opts.from)?.[1] ?? hostname();
+  const out: ComposedMail[] = [];
+  for (const [i, plan] of plans.entries()) {
+    const subject = oneLine(templates.render(`${plan.kind}.subject.hbs`, plan.context));
+    const text = templates.render(`${plan.kind}.text.hbs`, plan.context);
+    const html = templates.render(`${plan.kind}.html.hbs`, plan.context);
+    const messageId = `<patchline.${opts.runId}.${slug(plan.key)}@${domain}>`;
+    const ref = plan.inReplyTo ? `<${plan.inReplyTo}>` : undefined;
+    const composer = new MailComposer({
+      from: opts.from,
+      to: plan.to,
+      subject,
+      text,
+      html,
+      messageId,
+      date: opts.date,
+      ...(ref ? { inReplyTo: ref, references: [ref] } : {}),
+      attachments: plan.attachments.map((a) => ({ filename: a.filename, path: a.path, contentType: 'text/plain' })),
+      disableUrlAccess: true,
+      xMailer: 'patchline',
+    });
+    let raw: Buffer;
+    try {
+      raw = await composer.compile().build();
+    } catch (err) {
+      throw new PatchlineError('EREPORT', `cannot build the mail ${plan.kind} for ${plan.key}: ${(err as Error).message}`, { input: plan.key });
+    }
+    out.push({ file: `${String(i + 1).padStart(2, '0')}-${plan.kind}-${slug(plan.key)}.eml`, from: opts.from, to: plan.to, subject, messageId, raw });
+  }
+  return out;
+}

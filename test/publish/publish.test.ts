@@ -1,0 +1,143 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { ExitCode } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/log.js';
+import { readResult, writeResult } from '../../src/core/results.js';
+import { runPublishStep } from '../../src/publish/step.js';
+import { isRemoteDestination } from '../../src/publish/settings.js';
+import { buildFixture } from '../support/result-fixtures.js';
+import { buildRpm, repoquery } from './rpm-fixture.js';
+
+const base = mkdtempSync(join(tmpdir(), 'pl-publish-'));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+const top = join(base, 'rpmbuild');
+const cache = base;
+const quiet: Logger = { info() {}, warn() {} };
+
+function config(dir: string, publish: object): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'patchline.yaml');
+  writeFileSync(file, JSON.stringify({ sources: [{ name: 'list', type: 'mbox', path: 'list.mbox' }], repos: { qemu: { url: 'qemu.git', branches: ['master'] } }, publish }));
+  return file;
+}
+
+/** One run: build.json naming these RPMs, then the publish step. */
+async function publishRun(configFile: string, runId: string, rpms: { el9?: string[]; f40?: string[] }): Promise<{ code: ExitCode; runDir: string; warnings: string[] }> {
+  const runDir = join(base, 'runs', runId);
+  mkdirSync(runDir, { recursive: true });
+  writeResult(runDir, 'build', buildFixture(rpms));
+  const warnings: string[] = [];
+  const code = await runPublishStep({ loaded: loadConfig(configFile), runDir, runId, options: { config: configFile }, log: { info() {}, warn: (l) => warnings.push(l) } });
+  return { code, runDir, warnings };
+}
+
+describe('publish to a local destination', () => {
+  const dest = join(base, 'www');
+  const cfg = config(join(base, 'local'), { destination: '../www', baseUrl: 'https://repos.example.org/patchline', keep: 2 });
+  const a1 = buildRpm(top, 'alpha', '1.0');
+  const b1 = buildRpm(top, 'beta', '2.0');
+
+  test('first run: a repo per platform that dnf reads, .repo file, index.html, publish.json', async () => {
+    const { code, runDir } = await publishRun(cfg, 'r1', { el9: [a1, b1], f40: [a1] });
+    expect(code).toBe(ExitCode.ok);
+    expect(repoquery(join(dest, 'el9'), cache)).toEqual(['alpha-0:1.0-1.noarch', 'beta-0:2.0-1.noarch']);
+    expect(repoquery(join(dest, 'f40'), cache)).toEqual(['alpha-0:1.0-1.noarch']);
+    expect(readlinkSync(join(dest, 'el9'))).toBe('el9.r1');
+    expect(readFileSync(join(dest, 'el9', 'patchline-el9.repo'), 'utf8')).toContain('baseurl=https://repos.example.org/patchline/el9/');
+    const index = readFileSync(join(dest, 'el9', 'index.html'), 'utf8');
+    expect(index).toContain('alpha');
+    expect(index).toContain('qemu-master-fix-io');
+    const result = readResult(runDir, 'publish');
+    const el9 = result.repos.find((r) => r.platform === 'el9')!;
+    expect(el9).toMatchObject({ status: 'published', path: join(dest, 'el9'), url: 'https://repos.example.org/patchline/el9/', generation: 'el9.r1', added: ['alpha-1.0-1.noarch.rpm', 'beta-2.0-1.noarch.rpm'] });
+    expect(el9.packages.map((p) => [p.name, p.version, p.release, p.arch, p.url, p.seriesId])).toEqual([
+      ['alpha', '1.0', '1', 'noarch', 'https://repos.example.org/patchline/el9/Packages/alpha-1.0-1.noarch.rpm', 'qemu-master-fix-io'],
+      ['beta', '2.0', '1', 'noarch', 'https://repos.example.org/patchline/el9/Packages/beta-2.0-1.noarch.rpm', 'qemu-master-fix-io'],
+    ]);
+  });
+
+  test('later runs add to the repo (createrepo_c --update), switch the symlink, keep the last N', async () => {
+    const a2 = buildRpm(top, 'alpha', '1.1');
+    expect((await publishRun(cfg, 'r2', { el9: [a2] })).code).toBe(ExitCode.ok);
+    expect(repoquery(join(dest, 'el9'), cache)).toEqual(['alpha-0:1.0-1.noarch', 'alpha-0:1.1-1.noarch', 'beta-0:2.0-1.noarch']);
+    expect(readlinkSync(join(dest, 'el9'))).toBe('el9.r2');
+    const g1 = buildRpm(top, 'gamma', '0.1');
+    expect((await publishRun(cfg, 'r3', { el9: [g1] })).code).toBe(ExitCode.ok);
+    expect(readdirSync(dest).filter((n) => n.startsWith('el9.')).sort()).toEqual(['el9.r2', 'el9.r3']);
+    expect(repoquery(join(dest, 'el9'), cache)).toContain('gamma-0:0.1-1.noarch');
+    expect(repoquery(join(dest, 'el9.r2'), cache)).not.toContain('gamma-0:0.1-1.noarch');
+  });
+
+  test('a corrupt RPM fails that platform with the tool message; the previous repo still serves', async () => {
+    const bad = join(base, 'broken-9-9.noarch.rpm');
+    writeFileSync(bad, readFileSync(buildRpm(top, 'broken', '9', '9')).subarray(0, 300));
+    const before = repoquery(join(dest, 'el9'), cache);
+    const { code, runDir, warnings } = await publishRun(cfg, 'r4', { el9: [bad], f40: [buildRpm(top, 'delta', '1')] });
+    expect(code).toBe(ExitCode.partial);
+    expect(readlinkSync(join(dest, 'el9'))).toBe('el9.r3');
+    expect(repoquery(join(dest, 'el9'), cache)).toEqual(before);
+    expect(existsSync(join(dest, 'el9.r4'))).toBe(false);
+    const el9 = readResult(runDir, 'publish').repos.find((r) => r.platform === 'el9')!;
+    expect(el9.status).toBe('failed');
+    expect(el9.error!.message).toMatch(/^rpm failed \(exit code \d+\): .*broken-9-9.noarch.rpm/s);
+    expect(el9.packages.map((p) => p.name)).toContain('gamma');
+    expect(warnings.join('\n')).toMatch(/publish el9 failed, the previous repo still serves/);
+  });
+
+  test('a file that is not an RPM at all is refused before any tool reads it', async () => {
+    const junk = join(base, 'junk-1-1.noarch.rpm');
+    writeFileSync(junk, 'alpha\nbeta\n');
+    const { code, runDir } = await publishRun(cfg, 'r4b', { el9: [junk] });
+    expect(code).toBe(ExitCode.failed);
+    expect(readResult(runDir, 'publish').repos[0]!.error!.message).toBe(`not an RPM file (no RPM lead): ${junk}`);
+    expect(readlinkSync(join(dest, 'el9'))).toBe('el9.r3');
+  });
+
+  test('a publish killed before the switch leaves a stray generation that nothing serves, and the next run is fine', async () => {
+    mkdirSync(join(dest, 'el9.r5', 'Packages'), { recursive: true });
+    writeFileSync(join(dest, 'el9.r5', 'Packages', 'half.rpm'), 'half copied');
+    expect(readlinkSync(join(dest, 'el9'))).toBe('el9.r3');
+    expect((await publishRun(cfg, 'r5', { el9: [buildRpm(top, 'epsilon', '1')] })).code).toBe(ExitCode.ok);
+    expect(readlinkSync(join(dest, 'el9'))).toBe('el9.r5-2');
+    expect(repoquery(join(dest, 'el9'), cache)).toContain('epsilon-0:1-1.noarch');
+    expect(readdirSync(join(dest, 'el9', 'Packages'))).not.toContain('half.rpm');
+  });
+});
+
+describe('publish to a remote destination over rsync', () => {
+  const remote = join(base, 'remote');
+  const rsh = join(base, 'rsh.sh');
+  writeFileSync(rsh, '#!/bin/sh\n# stands in for ssh: drop the host, run the command here\nshift\nexec "$@"\n');
+  chmodSync(rsh, 0o755);
+  mkdirSync(remote, { recursive: true });
+  const cfg = config(join(base, 'remote-cfg'), { destination: `localhost:${remote}`, baseUrl: 'https://repos.example.org/', rsync: { rsh, options: ['--chmod=D755,F644'] } });
+
+  test('the host:/path form is recognised', () => {
+    expect(isRemoteDestination('localhost:/srv/repos')).toBe(true);
+    expect(isRemoteDestination('deploy@web-1.example.org:/srv')).toBe(true);
+    expect(isRemoteDestination('/srv/repos')).toBe(false);
+    expect(isRemoteDestination('./repos:x')).toBe(false);
+  });
+
+  test('the mirror is rsynced to the second directory, and dnf reads it there', async () => {
+    const { code, runDir } = await publishRun(cfg, 'm1', { el9: [buildRpm(top, 'zeta', '3')] });
+    expect(code).toBe(ExitCode.ok);
+    expect(readlinkSync(join(remote, 'el9'))).toBe('el9.m1');
+    expect(repoquery(join(remote, 'el9'), cache)).toEqual(['zeta-0:3-1.noarch']);
+    expect(readResult(runDir, 'publish').repos[0]).toMatchObject({ path: `localhost:${remote}/el9`, url: 'https://repos.example.org/el9/' });
+  });
+
+  test('an rsync failure is reported with rsync\'s message and the remote keeps serving the old repo', async () => {
+    writeFileSync(rsh, '#!/bin/sh\necho "ssh: connect to host localhost port 22: Connection refused" >&2\nexit 255\n');
+    const { code, runDir } = await publishRun(cfg, 'm2', { el9: [buildRpm(top, 'eta', '1')] });
+    expect(code).toBe(ExitCode.failed);
+    expect(readlinkSync(join(remote, 'el9'))).toBe('el9.m1');
+    expect(repoquery(join(remote, 'el9'), cache)).toEqual(['zeta-0:3-1.noarch']);
+    const el9 = readResult(runDir, 'publish').repos[0]!;
+    expect(el9.status).toBe('failed');
+    expect(el9.error!.message).toMatch(/rsync failed \(exit code \d+\).*Connection refused/s);
+    expect(el9.packages.map((p) => p.name)).toEqual(['zeta']);
+  });
+});
