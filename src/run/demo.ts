@@ -57,7 +57,11 @@ function prepareDemoDir(dir: string): string {
 }
 
 function listFiles(dir: string, pattern: RegExp): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => pattern.test(f)).map((f) => join(dir, f)) : [];
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => pattern.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** The lines `patchline demo` ends with: where to look. */
