@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readHeaders } from '../../../src/harvest/mail/headers.js';
+import { splitMbox } from '../../../src/harvest/mail/mbox.js';
+import { CORPUS_DIR, emlFiles } from './git-mailinfo.js';
+
+describe('readHeaders', () => {
+  const expected = JSON.parse(readFileSync(join(CORPUS_DIR, 'expected.json'), 'utf8')) as { messages: Array<Record<string, unknown>> };
+
+  test.each(expected.messages.map((m) => [m.file as string, m]))('%s: id, author, date, subject as expected.json', (file, m) => {
+    const h = readHeaders(readFileSync(join(CORPUS_DIR, file)));
+    expect(h.messageId).toBe(m.message_id);
+    expect(h.subject).toBe(m.raw_subject);
+    expect(h.from).toEqual({ name: m.from_name, email: m.from_email });
+    expect(h.dateHeader).toBe(m.date_header);
+    expect(h.date?.toISOString().replace('.000', '')).toBe(m.date_utc);
+    if (m.version !== undefined && m.route !== null) expect(h.tag).toMatchObject({ version: m.version, ...(m.total === 1 ? {} : { number: m.number, total: m.total }) });
+    if (m.kind === 'comment') expect(h.isReply).toBe(true);
+  });
+
+  test('threading headers', () => {
+    const h = readHeaders(readFileSync(join(CORPUS_DIR, 'messages/013-n2-reviewed-by.eml')));
+    expect(h.inReplyTo).toBe('20230207144000.2205117-1-rjones@redhat.com');
+    expect(h.references).toEqual(['20230204160210.1718203-1-rjones@redhat.com', '20230207144000.2205117-1-rjones@redhat.com']);
+  });
+
+  test('the body is never read: a huge broken body costs nothing and changes nothing', () => {
+    const head = 'From: A <a@example.org>\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n\t[x]\r\nMessage-ID: <id@x>\r\n\r\n';
+    const h = readHeaders(Buffer.concat([Buffer.from(head), Buffer.alloc(50 * 1024 * 1024, 0xff)]));
+    expect(h).toMatchObject({ subject: 'café [x]', messageId: 'id@x', from: { name: 'A', email: 'a@example.org' }, warnings: [] });
+  });
+
+  test('raw 8-bit latin1 header: read as latin1 with a warning', () => {
+    const h = readHeaders(Buffer.concat([Buffer.from('From: '), Buffer.from([0x4a, 0xf6, 0x72, 0x67]), Buffer.from(' <j@example.org>\nSubject: x\n\n')]));
+    expect(h.from).toEqual({ name: 'Jörg', email: 'j@example.org' });
+    expect(h.warnings).toEqual(['from: raw 8-bit header, not UTF-8: read as latin1', 'message-id: missing']);
+  });
+
+  test('missing everything, garbage, empty: no throw', () => {
+    for (const raw of [Buffer.alloc(0), Buffer.from('\n\n\n'), Buffer.from([0, 1, 2, 0xff, 0x0a]), Buffer.from('Subject')]) {
+      const h = readHeaders(raw);
+      expect(h.subject).toBe('');
+      expect(h.references).toEqual([]);
+      expect(h.warnings).toContain('message-id: missing');
+    }
+  });
+});
+
+describe('splitMbox', () => {
+  test('the corpus mbox gives the 29 messages byte for byte', () => {
+    const messages = splitMbox(readFileSync(join(CORPUS_DIR, 'all.mbox')));
+    const files = emlFiles(join(CORPUS_DIR, 'messages'));
+    expect(messages).toHaveLength(files.length);
+    messages.forEach((m, i) => expect(m.equals(readFileSync(files[i]!))).toBe(true));
+  });
+
+  test('mboxrd unescaping, a From line that is not a separator, CRLF', () => {
+    const mbox = [
+      'From a@example.org Thu Jan  1 00:00:00 2023',
+      'Subject: one',
+      '',
+      '>From the start',
+      '>>From deeper',
+      'From here on it is prose, not a separator',
+      '',
+      'From b@example.org Fri Jan  2 00:00:00 2023\r',
+      'Subject: two\r',
+      '\r',
+      'body\r',
+      '',
+    ].join('\n');
+    const [one, two, ...rest] = splitMbox(Buffer.from(mbox));
+    expect(rest).toEqual([]);
+    expect(one!.toString()).toBe('Subject: one\n\nFrom the start\n>From deeper\nFrom here on it is prose, not a separator\n');
+    expect(two!.toString()).toBe('Subject: two\r\n\r\nbody\r\n');
+    expect(splitMbox(Buffer.from(mbox), { format: 'mboxo' })[0]!.toString()).toContain('>From the start');
+  });
+
+  test('a single message is one message; empty is none', () => {
+    expect(splitMbox(Buffer.from('Subject: x\n\nbody\n'))).toHaveLength(1);
+    expect(splitMbox(Buffer.alloc(0))).toEqual([]);
+  });
+});
