@@ -65,7 +65,7 @@ export function classifyMessage(headers: MessageHeaders, extraction: Extraction 
   const tag = headers.tag;
   const withTag = tag ? { tag } : {};
   if (ctx.unusable !== undefined) return { bucket: 'quarantined', reason: `unusable: ${ctx.unusable}`, ...withTag };
-  if (headers.isReply) return { bucket: 'comment', reason: 'a reply (subject starts with a reply prefix)', ...withTag };
+  if (headers.isReply) return { bucket: 'comment', reason: 'a reply (Re:/AW:/Fwd: prefix): a comment, never applied even with a diff', ...withTag };
   if (headers.isPullRequest) return { bucket: 'pull-request', reason: 'a pull request ([GIT PULL]): never fed to git am', ...withTag };
   if (extraction?.pullRequest) return { bucket: 'pull-request', reason: 'a pull request ("The following changes since commit"): never fed to git am', ...withTag };
   if (tag) return classifyTagged(tag, headers, extraction, ctx);
