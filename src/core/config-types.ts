@@ -37,63 +37,12 @@ export interface HarvestConfig {
   maxMessageBytes?: number;
 }
 
-/** apply (resources/schemas/config/apply.schema.json). */
-export interface ApplyConfig {
-  /** Committer of applied commits; the author comes from the mail. */
-  committer?: Person;
-  threeWay?: boolean;
-  /** Staging branch to push to, e.g. `patchline/{branch}/{date}`. */
-  pushPattern?: string;
-  /** `Link:` trailer pattern with `{messageId}`, instead of git am's `Message-Id:`. */
-  linkUrl?: string;
-  push?: boolean;
-  searchDepth?: number;
-}
-
-/** Per-repo overrides of `apply:`. */
-export interface RepoApplyConfig {
-  threeWay?: boolean;
-  pushPattern?: string;
-  linkUrl?: string;
-  order?: 'arrival' | 'harvest';
-}
-
-/** build (resources/schemas/config/build.schema.json). */
-export interface PlatformConfig {
-  name: string;
-  builder: 'koji' | 'local';
-  target?: string;
-  profile?: string;
-  dist?: string;
-  arch?: string;
-  mock?: string;
-}
-
-export interface BuildConfig {
-  kojiConfig?: string;
-  kojiProfile?: string;
-  kojiPassword?: SecretRef;
-  pollInterval?: number;
-  scratch?: boolean;
-  priority?: number;
-  channel?: string;
-  submit?: 'srpm' | 'scm';
-  scmUrl?: string;
-  release?: string;
-  version?: 'spec' | 'git-describe';
-  packager?: string;
-  retries?: number;
-  timeout?: number;
-}
-
-export type RepoBuildConfig = ({ spec: string; specFile?: never } | { specFile: string; spec?: never }) & { package?: string };
-
 export interface RepoConfig {
   url: string;
   branches: string[];
   allowedSenders?: string[];
-  apply?: RepoApplyConfig;
-  build?: RepoBuildConfig;
+  apply?: Record<string, unknown>;
+  build?: Record<string, unknown>;
   report?: RepoReportConfig;
 }
 
@@ -130,32 +79,16 @@ export interface RepoReportConfig {
   recipients?: string[];
 }
 
-/** `jenkins:`: the job `patchline jenkins install|build|status` manages (config/jenkins.schema.json). */
-export interface JenkinsConfig {
-  url?: string;
-  job?: string;
-  user?: string;
-  token?: SecretRef;
-  scm?: { url: string; branch?: string; credentialsId?: string };
-  configPath?: string;
-}
-
-/** `run:`: `patchline run` and its state-dir lock. */
-export interface RunConfig {
-  lockWaitSeconds?: number;
-  lockStaleSeconds?: number;
-}
-
 export interface Config {
   stateDir?: string;
   sources: SourceConfig[];
   harvest?: HarvestConfig;
   repos: Record<string, RepoConfig>;
-  apply?: ApplyConfig;
-  platforms?: PlatformConfig[];
-  build?: BuildConfig;
+  apply?: Record<string, unknown>;
+  platforms?: unknown[];
+  build?: Record<string, unknown>;
   publish?: PublishConfig;
   report?: ReportConfig;
-  jenkins?: JenkinsConfig;
-  run?: RunConfig;
+  jenkins?: Record<string, unknown>;
+  run?: Record<string, unknown>;
 }

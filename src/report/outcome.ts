@@ -61,7 +61,7 @@ function publishStages(files: RunFiles, builds: BuildRecord[], repos: PublishedR
   if (!files.publish) return [{ stage: 'publish', status: 'failed', message: notRun('publish') }];
   return built.map((b) => {
     const repo = repos.find((r) => r.platform === b.platform);
-    if (!repo) return { stage: 'publish', platform: b.platform, status: 'skipped', message: 'no RPMs to publish' };
+    if (!repo || !b.rpms.some((f) => !f.endsWith('.src.rpm'))) return { stage: 'publish', platform: b.platform, status: 'skipped', message: 'no RPMs to publish' };
     if (repo.status === 'failed') return { stage: 'publish', platform: b.platform, status: 'failed', message: repo.error?.message ?? 'failed' };
     return { stage: 'publish', platform: b.platform, status: 'passed' };
   });

@@ -22,10 +22,16 @@ function locate(name: string, userDir: string | undefined): string {
 /** Only .html templates escape; subjects and text parts are plain text. */
 const isHtml = (name: string): boolean => /\.html\.hbs$/.test(name);
 
+/** English plural of the words our templates count: patch(es), mail(s), series. */
+function pluralOf(word: string): string {
+  if (/s$/.test(word)) return word;
+  return /(ch|sh|x)$/.test(word) ? `${word}es` : `${word}s`;
+}
+
 function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : ''));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hb.registerHelper('plural', (n: unknown, word: unknown) => `${String(n)} ${String(word)}${n === 1 ? '' : 's'}`);
+  hb.registerHelper('plural', (n: unknown, word: unknown) => `${String(n)} ${n === 1 ? String(word) : pluralOf(String(word))}`);
 }
 
 /**

@@ -98,8 +98,11 @@ export function applyFixture(runId = fixtureRunId()): ApplyResult {
   };
 }
 
-/** Builds of the fixture, the RPMs given per platform for the first series; the failed build's log is logs/libvirt-f40-build.log. */
-export function buildFixture(rpms: { el9?: string[]; f40?: string[] } = {}, runId = fixtureRunId()): BuildResult {
+/**
+ * Builds of the fixture, the RPMs given per platform for the first series (by default the ones
+ * publishFixture lists); the failed build's log is logs/libvirt-f40-build.log.
+ */
+export function buildFixture(rpms: { el9?: string[]; f40?: string[] } = { el9: ['rpms/el9/qemu-9.0-0.1.x86_64.rpm'], f40: ['https://koji.example.org/kojifiles/work/tasks/1001/qemu-9.0-0.1.x86_64.rpm'] }, runId = fixtureRunId()): BuildResult {
   const at = runIdDate(runId).toISOString();
   const qemu = { seriesId: 'qemu-master-fix-io', repo: 'qemu', branch: 'master', commit: 'a'.repeat(40), durationSeconds: 60, logs: [] };
   const libvirt = { seriesId: 'libvirt-master-new-api', repo: 'libvirt', branch: 'master', commit: 'b'.repeat(40), durationSeconds: 30 };
@@ -145,5 +148,5 @@ export function writeRunFixture(runDir: string, files: RunFixture): void {
 
 /** The whole fixture run. */
 export function fullRun(runId = fixtureRunId()): Required<RunFixture> {
-  return { harvest: harvestFixture(runId), apply: applyFixture(runId), build: buildFixture({}, runId), publish: publishFixture(runId) };
+  return { harvest: harvestFixture(runId), apply: applyFixture(runId), build: buildFixture(undefined, runId), publish: publishFixture(runId) };
 }
