@@ -2,12 +2,9 @@
  * Bytes <-> text for mail. Mail parsing works on "byte strings" (one char per byte, latin1) so
  * that every rule of git mailinfo can be applied byte for byte; text leaves as real UTF-8.
  */
-import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
-// libmime's charset table (iconv-lite + encoding-japanese) is what mailparser uses too.
-const libmimeCharset = require('libmime/lib/charset.js') as { decode(buf: Buffer, charset: string): string; normalizeCharset(c: string): string };
-const iconv = require('iconv-lite') as { encodingExists(name: string): boolean };
+/** Labels iconv reads as true ISO-8859-1 (WHATWG's TextDecoder would read them as windows-1252). */
+const LATIN1 = /^(iso[-_]?8859-1|latin-?1|l1|cp819|ibm819|(us-)?ascii)$/i;
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
@@ -24,16 +21,16 @@ export function isUtf8Charset(charset: string): boolean {
   return /^utf-?8$/i.test(charset);
 }
 
-function isJapanese(charset: string): boolean {
-  return /^jis|^iso-?2022-?jp|^eucjp/i.test(charset);
-}
-
 /** Convert a byte string in `charset` to a UTF-8 byte string; undefined when the charset is unknown. */
 export function convertToUtf8(bytes: string, charset: string): string | undefined {
   if (charset === '' || isUtf8Charset(charset)) return bytes;
-  const name = libmimeCharset.normalizeCharset(charset);
-  if (!isJapanese(name) && !iconv.encodingExists(name)) return undefined;
-  return Buffer.from(libmimeCharset.decode(fromByteString(bytes), name), 'utf8').toString('latin1');
+  if (LATIN1.test(charset)) return utf8ByteString(bytes);
+  try {
+    // Node's full ICU: every WHATWG encoding (ISO-2022-JP, Shift_JIS, GBK, KOI8-R, UTF-16...).
+    return utf8ByteString(new TextDecoder(charset).decode(fromByteString(bytes)));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Decode a byte string as UTF-8 text; invalid UTF-8 falls back to latin1 (`lossy` tells the caller). */
