@@ -64,7 +64,7 @@ describe('status page', () => {
       [fixtureRunId(0), 'passed'],
     ]);
 
-    const hrefs = await page.$$eval('a[href]', (as) => as.map((a) => (a as HTMLAnchorElement).href));
+    const hrefs = await page.$$eval('a[href]', (as) => as.map((a) => (a as unknown as { href: string }).href));
     expect(hrefs.length).toBeGreaterThan(5);
     expect(hrefs.filter((h) => h.endsWith('/www/el9/index.html')).length).toBeGreaterThan(0);
     expect(hrefs.filter((h) => h.endsWith('/logs/libvirt-f40-build.log')).length).toBe(4); // libvirt f40 in 3 runs, qemu el9 on day 2
