@@ -6,6 +6,13 @@
 /** Labels iconv reads as true ISO-8859-1 (WHATWG's TextDecoder would read them as windows-1252). */
 const LATIN1 = /^(iso[-_]?8859-1|latin-?1|l1|cp819|ibm819|(us-)?ascii)$/i;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Most mail is ASCII: skip the codecs for it. */
+function isAscii(s: string): boolean {
+  return !NON_ASCII.test(s);
+}
+
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 export function toByteString(buf: Buffer): string {
@@ -35,6 +42,7 @@ export function convertToUtf8(bytes: string, charset: string): string | undefine
 
 /** Decode a byte string as UTF-8 text; invalid UTF-8 falls back to latin1 (`lossy` tells the caller). */
 export function decodeText(bytes: string): { text: string; latin1: boolean } {
+  if (isAscii(bytes)) return { text: bytes, latin1: false };
   const buf = fromByteString(bytes);
   try {
     return { text: utf8Strict.decode(buf), latin1: false };
@@ -45,5 +53,6 @@ export function decodeText(bytes: string): { text: string; latin1: boolean } {
 
 /** A byte string holding the UTF-8 encoding of `text`. */
 export function utf8ByteString(text: string): string {
+  if (isAscii(text)) return text;
   return Buffer.from(text, 'utf8').toString('latin1');
 }
