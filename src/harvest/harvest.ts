@@ -137,7 +137,8 @@ function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run
   }
   const parsed = needsFullParse(headers, raw, run.records) ? parseMessage(raw, { subjectPattern: pattern }) : undefined;
   const c = classifyMessage(headers, parsed?.extraction, { config: run.config, unusable: parsed?.unusable });
-  const record: MessageRecord = { ...base, bucket: c.bucket, ...(c.reason ? { reason: c.reason } : {}) };
+  // reasons quote words from the mail: control bytes there must not break the one-line contract
+  const record: MessageRecord = { ...base, bucket: c.bucket, ...(c.reason ? { reason: c.reason.replace(/[\x00-\x1f\x7f]+/g, ' ') } : {}) };
   if (c.tag && (c.bucket === 'patch' || c.bucket === 'cover')) {
     record.route = c.route;
     record.version = c.tag.version;
