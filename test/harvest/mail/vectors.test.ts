@@ -1,16 +1,11 @@
 /** File-based vectors (git's mailinfo test style): `<name>.eml` in, `<name>.expected.json` pinned. */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Config } from '../../../src/core/config-types.js';
 import { classifyMessage } from '../../../src/harvest/classify.js';
 import { parseMessage } from '../../../src/harvest/mail/extract.js';
 import { reviewTrailers } from '../../../src/harvest/route.js';
 import { VECTOR_DIR, emlFiles } from './git-mailinfo.js';
-
-export const VECTOR_CONFIG: Config = {
-  sources: [],
-  repos: { hello: { url: 'file:///dev/null', branches: ['main'] }, nbdkit: { url: 'file:///dev/null', branches: ['master', 'stable-1.32'] } },
-};
+import { VECTOR_CONFIG } from './vector-config.js';
 
 describe('mail vectors', () => {
   test.each(emlFiles(VECTOR_DIR).map((f) => [basename(f, '.eml'), f]))('%s', (_name, file) => {
