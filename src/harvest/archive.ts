@@ -3,11 +3,11 @@
  * .eml, the git-am-able `NNNN-<slug>.patch` files and series.json. A series directory is built
  * in the scratch dir from the seen-store and renamed into place, so it is always whole.
  */
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isErrno } from '../core/errors.js';
 import type { Series, SeriesPatch } from './series.js';
-import { scratchName } from './state/seen-store.js';
+import { scratchName, type OriginalRef } from './state/seen-store.js';
 
 export const COVER_EML = '0000-cover-letter.eml';
 
@@ -49,24 +49,14 @@ export function seriesJson(s: Series): string {
   ) + '\n';
 }
 
-/** Hard-link the stored original (same filesystem), or copy it. */
-function placeOriginal(stateDir: string, rel: string, dest: string): void {
-  try {
-    linkSync(join(stateDir, rel), dest);
-  } catch (err) {
-    if (!isErrno(err, 'EXDEV') && !isErrno(err, 'EPERM') && !isErrno(err, 'EMLINK')) throw err;
-    copyFileSync(join(stateDir, rel), dest);
-  }
-}
-
 /** Write a series directory whole: built aside, then renamed over the old one. */
-export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer): void {
+export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer): void {
   const build = scratchName(stateDir);
   mkdirSync(build);
-  if (s.cover?.eml) placeOriginal(stateDir, s.cover.eml, join(build, COVER_EML));
+  if (s.cover?.original) writeFileSync(join(build, COVER_EML), original(s.cover.original));
   for (const p of s.patches) {
     const base = patchBaseName(p);
-    if (p.record.eml) placeOriginal(stateDir, p.record.eml, join(build, `${base}.eml`));
+    if (p.record.original) writeFileSync(join(build, `${base}.eml`), original(p.record.original));
     writeFileSync(join(build, `${base}.patch`), renderPatch(p));
   }
   writeFileSync(join(build, 'series.json'), seriesJson(s));

@@ -22,7 +22,8 @@ import { MboxSource } from './sources/mbox.js';
 import type { MailSource, SourceMessage } from './sources/source.js';
 import { clearPending, readPending, writePending } from './state/pending.js';
 import type { MessageRecord } from './state/records.js';
-import { loadSeen, readOriginal, resetScratch, saveSeen, storeOriginal } from './state/seen-store.js';
+import { loadSeen, OriginalsPack, resetScratch, saveSeen } from './state/seen-store.js';
+import { readIncomplete, writeIncomplete } from './state/incomplete.js';
 import { BUCKETS, type Counts, type HarvestResult, type MessageResult, type SeriesResult, type SourceResult } from './types.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -47,6 +48,7 @@ interface RunState {
   messages: MessageResult[];
   maxBytes: number;
   config: Config;
+  pack: OriginalsPack;
 }
 
 export async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<MailSource> {
@@ -149,7 +151,7 @@ function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run
     record.author = parsed.extraction.author;
     if (parsed.extraction.date) record.authorDate = parsed.extraction.date;
     record.commitSubject = parsed.extraction.subject;
-    record.eml = storeOriginal(run.stateDir, key, raw);
+    record.original = run.pack.add(raw);
     run.parsed.set(key, parsed);
   }
   if (parsed && c.bucket === 'comment') {
@@ -171,30 +173,40 @@ function takeMessage(msg: SourceMessage, run: RunState, pattern: RegExp | undefi
   return resultOf(record);
 }
 
+/** Read what a source has (its look said there is news); a failure midway keeps what was read. */
 async function readSource(source: MailSource, config: SourceConfig, run: RunState, tick: (label: string) => void): Promise<SourceResult> {
   const pattern = config.subjectPattern === undefined ? undefined : new RegExp(config.subjectPattern);
   let seen = 0;
   try {
-    if (await source.hasNews()) {
-      for await (const msg of source.messages()) {
-        const result = takeMessage(msg, run, pattern);
-        run.messages.push(result);
-        seen += 1;
-        tick(result.subject);
-      }
+    for await (const msg of source.messages()) {
+      const result = takeMessage(msg, run, pattern);
+      run.messages.push(result);
+      seen += 1;
+      tick(result.subject);
     }
     return { name: source.name, type: source.type, seen, ...source.describe() };
   } catch (err) {
     return { name: source.name, type: source.type, seen, ...source.describe(), error: asPatchlineError(err, 'EMAIL').toJSON() };
-  } finally {
-    await source.close().catch(() => undefined);
   }
+}
+
+/** The cheap look at every source (IMAP STATUS, stat, listing): which have news, which failed. */
+async function lookAtSources(sources: MailSource[]): Promise<Array<{ news: boolean; error?: SourceResult['error'] }>> {
+  const looks = [];
+  for (const source of sources) {
+    try {
+      looks.push({ news: await source.hasNews() });
+    } catch (err) {
+      looks.push({ news: false, error: asPatchlineError(err, 'EMAIL').toJSON() });
+    }
+  }
+  return looks;
 }
 
 /** Render one patch file: the parse of this run, or a parse of the stored original. */
 function patchRenderer(run: RunState): (p: SeriesPatch, s: Series) => Buffer {
   return (p, s) => {
-    const parsed = run.parsed.get(p.record.key) ?? parseMessage(readOriginal(run.stateDir, p.record.eml!));
+    const parsed = run.parsed.get(p.record.key) ?? parseMessage(run.pack.read(p.record.original!));
     return renderPatchBytes(parsed.extraction, { messageId: p.record.key, number: p.number, total: s.total, extraTrailers: p.trailers });
   };
 }
@@ -231,7 +243,7 @@ function seriesResult(s: Series, records: Map<string, MessageRecord>): SeriesRes
       number: p.number,
       messageId: p.record.key,
       file: `${s.dir}/${patchBaseName(p)}.patch`,
-      ...(p.record.eml ? { eml: `${s.dir}/${patchBaseName(p)}.eml` } : {}),
+      ...(p.record.original ? { eml: `${s.dir}/${patchBaseName(p)}.eml` } : {}),
       author: p.record.author ?? p.record.from ?? { name: '', email: '' },
       ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
       subject: p.record.commitSubject ?? p.record.subject,
@@ -269,6 +281,36 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
   const startedAt = new Date().toISOString();
   const { stateDir, config } = loaded;
   resetScratch(stateDir);
+  const sources = await Promise.all(config.sources.map((c) => sourceFor(c, loaded)));
+  try {
+    const looks = await lookAtSources(sources);
+    for (const [i, look] of looks.entries()) if (look.error) opts.log.warn(`source ${sources[i]!.name}: ${look.error.code} ${look.error.message}`);
+    const quiet = looks.every((l) => !l.news) && readPending(stateDir).series.length === 0 && readPending(stateDir).remove.length === 0;
+    const cached = quiet ? readIncomplete(stateDir) : undefined;
+    const sourceResults = cached
+      ? sources.map((source, i) => ({ name: source.name, type: source.type, seen: 0, ...source.describe(), ...(looks[i]!.error ? { error: looks[i]!.error } : {}) }))
+      : undefined;
+    const outcome = cached && sourceResults
+      ? { sourceResults, messages: [], series: cached }
+      : await harvestNews(loaded, sources, looks, opts.log);
+    const result: HarvestResult = {
+      runId: opts.runId,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      sources: outcome.sourceResults,
+      messages: outcome.messages,
+      series: outcome.series,
+      counts: countBuckets(outcome.messages),
+    };
+    return { result, failedSources: result.sources.filter((s) => s.error).length, done: () => clearPending(stateDir) };
+  } finally {
+    for (const source of sources) await source.close().catch(() => undefined);
+  }
+}
+
+/** The full path: load the seen-store, read the news, rebuild and write the series it changes. */
+async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
+  const { stateDir, config } = loaded;
   const run: RunState = {
     stateDir,
     records: loadSeen(stateDir),
@@ -277,14 +319,19 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
     messages: [],
     maxBytes: config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     config,
+    pack: new OriginalsPack(stateDir),
   };
   const before = buildSeries(run.records);
   const progress = createProgress('harvest', 0);
-  const sources = await Promise.all(config.sources.map((c) => sourceFor(c, loaded)));
   const sourceResults: SourceResult[] = [];
   for (const [i, source] of sources.entries()) {
-    const result = await readSource(source, config.sources[i]!, run, (label) => progress.tick(label));
-    if (result.error) opts.log.warn(`source ${source.name}: ${result.error.code} ${result.error.message}`);
+    const look = looks[i]!;
+    const result = look.error
+      ? { name: source.name, type: source.type, seen: 0, ...source.describe(), error: look.error }
+      : look.news
+        ? await readSource(source, config.sources[i]!, run, (label) => progress.tick(label))
+        : { name: source.name, type: source.type, seen: 0, ...source.describe() };
+    if (result.error && !look.error) log.warn(`source ${source.name}: ${result.error.code} ${result.error.message}`);
     sourceResults.push(result);
   }
   progress.stop();
@@ -294,6 +341,7 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
   const changed = changedSeries(before, after);
   const pending = { series: [...new Set([...left.series, ...changed.series])].sort(), remove: [...new Set([...left.remove, ...changed.remove])].sort() };
   if (run.fresh.size) {
+    run.pack.close();
     writePending(stateDir, pending);
     saveSeen(stateDir, run.records);
   }
@@ -302,7 +350,7 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
   const render = patchRenderer(run);
   for (const key of pending.series) {
     const s = after.get(key);
-    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s));
+    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original));
   }
   for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
 
@@ -310,14 +358,7 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
   const reported = new Set(pending.series);
   for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
   const series = [...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const result: HarvestResult = {
-    runId: opts.runId,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    sources: sourceResults,
-    messages: run.messages,
-    series: series.map((s) => seriesResult(s, run.records)),
-    counts: countBuckets(run.messages),
-  };
-  return { result, failedSources: sourceResults.filter((s) => s.error).length, done: () => clearPending(stateDir) };
+  const results = series.map((s) => seriesResult(s, run.records));
+  writeIncomplete(stateDir, results.filter((s) => s.status === 'incomplete'));
+  return { sourceResults, messages: run.messages, series: results };
 }

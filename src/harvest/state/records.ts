@@ -1,3 +1,4 @@
+import type { OriginalRef } from './seen-store.js';
 import type { Bucket, PersonResult, Route } from '../types.js';
 
 /** What the seen-store keeps of every message ever harvested: enough to rebuild every series. */
@@ -25,6 +26,6 @@ export interface MessageRecord {
   commitSubject?: string;
   /** comment: the review trailers it gives (Reviewed-by, Acked-by, Tested-by). */
   trailers?: string[];
-  /** patch and cover: the stored original, relative to the state dir. */
-  eml?: string;
+  /** patch and cover: where the original is stored. */
+  original?: OriginalRef;
 }

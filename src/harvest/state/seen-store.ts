@@ -1,11 +1,10 @@
 /**
  * The seen-store: every message ever harvested, keyed by Message-ID (or content hash), in
- * `<state>/harvest/seen.json`, plus the originals of patches and covers under
+ * `<state>/harvest/seen.json`, plus the originals of patches and covers in pack files under
  * `<state>/harvest/mail/`. Series and the archive are rebuilt from it, so it is the truth.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { isErrno, PatchlineError } from '../../core/errors.js';
 import { writeJsonAtomic } from '../../core/fsutil.js';
 import type { MessageRecord } from './records.js';
@@ -33,17 +32,6 @@ export function scratchName(stateDir: string): string {
   return join(scratchDir(stateDir), `${process.pid}-${scratchCounter}`);
 }
 
-/**
- * Write a file by rename from the scratch dir. No fsync: this guards against a killed process;
- * the seen-store file (fsynced) is what a power loss falls back on.
- */
-export function writeByRename(stateDir: string, path: string, data: string | Buffer): void {
-  const tmp = scratchName(stateDir);
-  writeFileSync(tmp, data);
-  mkdirSync(dirname(path), { recursive: true });
-  renameSync(tmp, path);
-}
-
 export function loadSeen(stateDir: string): Map<string, MessageRecord> {
   const path = join(harvestStateDir(stateDir), 'seen.json');
   let text: string;
@@ -68,18 +56,79 @@ export function saveSeen(stateDir: string, records: Map<string, MessageRecord>):
   writeJsonAtomic(join(harvestStateDir(stateDir), 'seen.json'), { format: FORMAT, messages });
 }
 
-/** Store the original of a message; returns its path relative to the state dir. */
-export function storeOriginal(stateDir: string, key: string, raw: Buffer): string {
-  const hash = createHash('sha256').update(key).digest('hex');
-  const rel = join('harvest', 'mail', hash.slice(0, 2), `${hash}.eml`);
-  writeByRename(stateDir, join(stateDir, rel), raw);
-  return rel;
+/** Where an original lives: a byte range of a pack file (relative to the state dir). */
+export interface OriginalRef {
+  pack: string;
+  offset: number;
+  length: number;
 }
 
-export function readOriginal(stateDir: string, rel: string): Buffer {
-  try {
-    return readFileSync(join(stateDir, rel));
-  } catch (err) {
-    throw new PatchlineError('EMAIL', `the stored original ${rel} is missing: ${(err as Error).message}`, { input: rel });
+const FLUSH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The originals of patches and covers, appended to one pack file per run under
+ * `<state>/harvest/mail/` (one write per 8 MiB instead of a file per message). The seen-store
+ * points into it; a run that dies before saving the seen-store leaves an unreferenced pack.
+ */
+export class OriginalsPack {
+  private readonly rel: string;
+  private fd?: number;
+  private size = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** This run's originals stay in memory: the archive is written from them. */
+  private readonly mine = new Map<number, Buffer>();
+
+  constructor(private readonly stateDir: string) {
+    this.rel = join('harvest', 'mail', `${new Date().toISOString().replace(/[-:.]/g, '')}-${process.pid}.pack`);
+  }
+
+  add(raw: Buffer): OriginalRef {
+    const ref = { pack: this.rel, offset: this.size, length: raw.length };
+    this.mine.set(ref.offset, raw);
+    this.pending.push(raw);
+    this.pendingBytes += raw.length;
+    this.size += raw.length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    return ref;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    if (this.fd === undefined) {
+      mkdirSync(join(this.stateDir, 'harvest', 'mail'), { recursive: true });
+      this.fd = openSync(join(this.stateDir, this.rel), 'a');
+    }
+    writeSync(this.fd, Buffer.concat(this.pending));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Everything on disk (fsynced: the seen-store written next points into it). */
+  close(): void {
+    this.flush();
+    if (this.fd === undefined) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  read(ref: OriginalRef): Buffer {
+    if (ref.pack === this.rel) {
+      const raw = this.mine.get(ref.offset);
+      if (raw) return raw;
+    }
+    const path = join(this.stateDir, ref.pack);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const buf = Buffer.alloc(ref.length);
+      if (readSync(fd, buf, 0, ref.length, ref.offset) !== ref.length) throw new Error('pack file is shorter than the seen-store says');
+      return buf;
+    } catch (err) {
+      throw new PatchlineError('EMAIL', `cannot read a stored original: ${(err as Error).message}`, { input: `${ref.pack}@${ref.offset}` });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 }
