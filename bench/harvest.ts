@@ -121,6 +121,7 @@ try {
   const first = await timedHarvest(configPath, join(dir, 'state'));
   if (first.seen !== TOTAL) throw new Error(`harvest saw ${first.seen} of ${TOTAL}`);
   const rate = first.seen / first.seconds;
+  console.log(`(rss ${Math.round(process.memoryUsage().rss / 1e6)} MB)`);
   console.log(`harvest: ${Math.round(rate)} msgs/s (${first.seconds.toFixed(2)} s), ratio to raw ${(rate / raw).toFixed(2)} (target >= 0.5)`);
   const second = await timedHarvest(configPath, join(dir, 'state'));
   console.log(`second harvest, no new mail: ${second.seconds.toFixed(3)} s (target < 0.5), ${second.seen} read`);
