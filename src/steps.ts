@@ -20,7 +20,7 @@ export type StepName = (typeof STEP_NAMES)[number];
 export const STEPS: Record<StepName, StepDefinition> = {
   harvest: {
     name: 'harvest',
-    summary: 'read the mail sources, classify every message, archive patch series by date, write harvest.json',
+    summary: 'read the mail sources, classify every message, archive patch series by date, write harvest.json (always every configured repo/branch: mail is read once; --repo/--branch narrow what apply takes)',
     startsRun: true,
     options: [],
     load: async () => (await import('./harvest/step.js')).runHarvestStep,
