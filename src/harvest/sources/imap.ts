@@ -13,12 +13,17 @@ interface ImapCursor {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
 
-/** imapflow options for a source: tls (default), starttls (required), plain only on loopback. */
-export function imapOptions(config: ImapSourceConfig, password: string): ImapFlowOptions {
-  const security = config.security ?? 'tls';
-  if (security === 'plain' && !LOOPBACK.test(config.host)) {
+/** Plain IMAP would send the password in clear: only to a loopback host. */
+function checkSecurity(config: ImapSourceConfig): void {
+  if ((config.security ?? 'tls') === 'plain' && !LOOPBACK.test(config.host)) {
     throw new PatchlineError('ECONFIG', `sources.${config.name}.security: plain IMAP is only allowed on a loopback host, not ${config.host}: use tls or starttls`, { input: config.name });
   }
+}
+
+/** imapflow options for a source: tls (default), starttls (required), plain only on loopback. */
+export function imapOptions(config: ImapSourceConfig, password: string): ImapFlowOptions {
+  checkSecurity(config);
+  const security = config.security ?? 'tls';
   return {
     host: config.host,
     port: config.port ?? (security === 'tls' ? 993 : 143),
@@ -54,6 +59,7 @@ export class ImapSource implements MailSource {
     private readonly stateDir: string,
     private readonly baseDir: string,
   ) {
+    checkSecurity(config);
     this.name = config.name;
   }
 
