@@ -40,22 +40,44 @@ async function recordedTrailers(git: Git, tip: string, depth: number): Promise<M
   return found;
 }
 
-/** patch-id → commit, for the commits reachable from `tip` made since `since`. */
-async function commitPatchIds(git: Git, tip: string, depth: number, since: Date | undefined): Promise<Map<string, string>> {
+/**
+ * patch-id → commit for the candidate commits: those reachable from `tip` (within `depth`,
+ * since `since`) whose author date or subject equals one of the patches' (git am, cherry-pick
+ * and rebase keep both). Only candidates are diffed, so a long branch costs one commit walk.
+ */
+async function commitPatchIds(git: Git, tip: string, patches: readonly PatchToApply[], depth: number): Promise<Map<string, string>> {
+  const since = oldestDate(patches);
   const range = since ? [`--since=${since.toISOString()}`] : [];
-  const log = await git.run(['log', '-p', '--no-merges', '--format=commit %H', `-n${depth}`, ...range, tip, '--']);
-  const ids = await git.output(['patch-id', '--stable'], { input: log.stdout });
+  const dates = new Set(patches.map((p) => (p.date ? Math.floor(Date.parse(p.date) / 1000) : NaN)));
+  const subjects = new Set(patches.map((p) => p.subject));
+  const walk = await git.output(['log', '-z', '--no-merges', '--format=%H %at %s', `-n${depth}`, ...range, tip, '--']);
+  const candidates = walk
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => /^(\S+) (\d+) (.*)$/s.exec(line)!)
+    .filter((m) => dates.has(Number(m[2])) || subjects.has(m[3]!))
+    .map((m) => m[1]!);
   const map = new Map<string, string>();
-  for (const line of ids.split('\n').filter(Boolean)) {
-    const [pid, sha] = line.split(' ');
-    if (!map.has(pid!)) map.set(pid!, sha!);
-  }
+  if (candidates.length === 0) return map;
+  const log = await git.run(['log', '-p', '--no-walk=unsorted', '--format=commit %H', ...candidates, '--']);
+  for (const [pid, sha] of await patchIdPairs(git, log.stdout)) if (!map.has(pid)) map.set(pid, sha);
   return map;
 }
 
-async function patchIdOfFile(git: Git, path: string): Promise<string | undefined> {
-  const out = await git.output(['patch-id', '--stable'], { input: readFileSync(path) });
-  return out.split(' ')[0] || undefined;
+/** `git patch-id --stable` of a stream of `commit <sha>`-separated diffs: [patch-id, sha] pairs. */
+async function patchIdPairs(git: Git, input: string | Buffer): Promise<Array<[string, string]>> {
+  const ids = await git.output(['patch-id', '--stable'], { input });
+  return ids.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]);
+}
+
+/** The patch-id of each patch file, from one `git patch-id` run (each file tagged with a fake commit name holding its index). */
+async function patchIdsOfFiles(git: Git, texts: Buffer[]): Promise<Map<number, string>> {
+  const tag = (i: number) => i.toString(16).padStart(40, '0');
+  const withoutFromLine = (t: Buffer) => (/^From [0-9a-f]{40} /.test(t.subarray(0, 46).toString('latin1')) ? t.subarray(t.indexOf(10) + 1) : t);
+  const input = Buffer.concat(texts.flatMap((t, i) => [Buffer.from(`commit ${tag(i)}\n`), withoutFromLine(t), Buffer.from('\n')]));
+  const byIndex = new Map<number, string>();
+  for (const [pid, sha] of await patchIdPairs(git, input)) byIndex.set(parseInt(sha, 16), pid);
+  return byIndex;
 }
 
 function oldestDate(patches: readonly PatchToApply[]): Date | undefined {
@@ -70,7 +92,8 @@ function oldestDate(patches: readonly PatchToApply[]): Date | undefined {
  */
 export async function findAppliedPatches(git: Git, tip: string, patches: readonly PatchToApply[], opts: { depth: number; linkUrl?: string }): Promise<FoundPatch[]> {
   const { depth } = opts;
-  const trailers = await recordedTrailers(git, tip, depth);
+  // Both walks read only: run them side by side; the patch-id one is used when a Message-ID is missing.
+  const [trailers, byPatchId] = await Promise.all([recordedTrailers(git, tip, depth), commitPatchIds(git, tip, patches, depth)]);
   const found: FoundPatch[] = [];
   const rest: PatchToApply[] = [];
   for (const p of patches) {
@@ -79,10 +102,11 @@ export async function findAppliedPatches(git: Git, tip: string, patches: readonl
     else rest.push(p);
   }
   if (rest.length === 0) return found;
-  const byPatchId = await commitPatchIds(git, tip, depth, oldestDate(rest));
   if (byPatchId.size === 0) return found;
-  for (const p of rest) {
-    const pid = await patchIdOfFile(git, p.path);
+  const texts = rest.map((p) => readFileSync(p.path));
+  const ofFiles = await patchIdsOfFiles(git, texts);
+  for (const [i, p] of rest.entries()) {
+    const pid = ofFiles.get(i);
     const sha = pid ? byPatchId.get(pid) : undefined;
     if (sha) found.push({ number: p.number, messageId: p.messageId, sha, how: 'patch-id' });
   }

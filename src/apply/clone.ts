@@ -29,11 +29,11 @@ export async function openClone(dir: string, url: string, branches: readonly str
     mkdirSync(dir, { recursive: true });
     await git.run(['init', '--quiet']);
     await git.run(['remote', 'add', 'origin', '--', url]);
+    await git.run(['config', 'gc.autoDetach', 'false']);
   } else {
     await recoverClone(git);
-    await git.run(['remote', 'set-url', 'origin', '--', url]);
+    if ((await git.run(['config', '--get', 'remote.origin.url'], { allowFailure: true })).stdout.trim() !== url) await git.run(['remote', 'set-url', 'origin', '--', url]);
   }
-  await git.run(['config', 'gc.autoDetach', 'false']);
   await fetchBranches(git, branches);
   return git;
 }
@@ -54,14 +54,16 @@ export async function fetchBranches(git: Git, branches: readonly string[]): Prom
   }
 }
 
-/** Undo whatever a killed run left: an unfinished git am, a stale index lock, dead worktrees, a dirty tree. */
+/**
+ * Undo whatever a killed run left: an unfinished git am, a stale index lock, dead worktrees.
+ * Local changes need no reset: every run checks out the remote tip with --force.
+ */
 export async function recoverClone(git: Git): Promise<void> {
-  const lock = await git.gitPath('index.lock');
-  rmSync(lock, { force: true });
-  if (existsSync(await git.gitPath('rebase-apply'))) {
+  const [lock, rebaseApply] = (await git.output(['rev-parse', '--path-format=absolute', '--git-path', 'index.lock', '--git-path', 'rebase-apply'])).split('\n');
+  rmSync(lock!, { force: true });
+  if (existsSync(rebaseApply!)) {
     const r = await git.run(['am', '--abort'], { allowFailure: true });
-    if (r.code !== 0) rmSync(await git.gitPath('rebase-apply'), { recursive: true, force: true });
+    if (r.code !== 0) rmSync(rebaseApply!, { recursive: true, force: true });
   }
   await git.run(['worktree', 'prune']);
-  if (await git.revParse('HEAD')) await git.run(['reset', '--quiet', '--hard', 'HEAD']);
 }

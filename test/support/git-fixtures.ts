@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { Git } from '../../src/git/git.js';
+import { historyBase, writeHistory } from '../../bench/git-history.js';
 
 /** Fixed identities and dates so commits are reproducible. */
 export const FIXTURE_ENV = {
@@ -144,33 +145,14 @@ export function writeHarvest(runDir: string, series: FixtureSeries[]): void {
   writeFileSync(join(runDir, 'harvest.json'), JSON.stringify(harvestJson(series), null, 2));
 }
 
-/**
- * A history of `count` commits on top of the work repo's HEAD, each editing one of `files`
- * real-looking C files, written with one `git fast-import` (fast even for thousands).
- */
-export async function fastHistory(work: Git, count: number, opts: { files?: number; branch?: string } = {}): Promise<string> {
-  const files = opts.files ?? 50;
-  const branch = opts.branch ?? 'master';
-  const parent = await work.revParse('HEAD');
-  const content = Array.from({ length: files }, (_, f) => Array.from({ length: 40 }, (_, l) => `static int f${f}_v${l} = ${l}; /* line ${l + 1} of file ${f} */`));
-  const chunks: string[] = [];
-  const blob = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-  for (let i = 0; i < count; i++) {
-    const f = i % files;
-    const l = Math.floor(i / files) % 40;
-    content[f]![l] = `static int f${f}_v${l} = ${i + 1000}; /* edited by change ${i + 1} */`;
-    const when = 1672531200 + i * 60;
-    chunks.push(`commit refs/heads/${branch}\nauthor Dev ${i % 7} <dev${i % 7}@example.org> ${when} +0000\ncommitter Fixture Committer <committer@example.org> ${when} +0000\n`);
-    chunks.push(blob(`src/f${f}: change ${i + 1}\n\nSet v${l} of file ${f} to ${i + 1000}.\n`));
-    if (i === 0 && parent) chunks.push(`from ${parent}\n`);
-    chunks.push(`M 100644 inline src/f${f}.c\n${blob(content[f]!.join('\n') + '\n')}\n`);
-  }
-  await work.run(['fast-import', '--quiet'], { input: chunks.join('') });
-  await work.run(['reset', '--quiet', '--hard', branch]);
-  return (await work.revParse('HEAD'))!;
+/** `count` commits on top of the work repo's HEAD, each editing one line of one of 50 C files (bench/git-history.ts). */
+export async function fastHistory(work: Git, count: number): Promise<string> {
+  const tip = await writeHistory(work, { count, files: 50, branch: 'master', from: await work.revParse('HEAD') });
+  await work.run(['reset', '--quiet', '--hard', tip]);
+  return tip;
 }
 
-/** The text of the 50-file base `fastHistory` edits. */
-export function fastHistoryBase(files = 50): Record<string, string> {
-  return Object.fromEntries(Array.from({ length: files }, (_, f) => [`src/f${f}.c`, Array.from({ length: 40 }, (_, l) => `static int f${f}_v${l} = ${l}; /* line ${l + 1} of file ${f} */`).join('\n') + '\n']));
+/** The 50-file base `fastHistory` edits. */
+export function fastHistoryBase(): Record<string, string> {
+  return historyBase(50);
 }
