@@ -61,7 +61,8 @@ function rootOf(r: MessageRecord, records: Map<string, MessageRecord>): string {
   let current = r;
   for (let hop = 0; hop < MAX_THREAD_HOPS; hop++) {
     const parentId = current.inReplyTo ?? current.references?.at(-1);
-    if (parentId === undefined) return current === r && r.number !== 1 ? `unthreaded:${r.from?.email ?? ''}` : current.key;
+    // not threaded at all: the parts of one sender's series share the tuple, so group by sender
+    if (parentId === undefined) return `unthreaded:${current.from?.email ?? ''}`;
     const parent = records.get(parentId);
     // chained threading (each patch answers the previous one): follow to the top
     if (parent && isPart(parent) && parent.bucket === 'patch' && tupleOf(parent) === tuple) {
