@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchlineError } from '../core/errors.js';
+import type { Progress } from '../core/progress.js';
 import { gitMessage, type Git, type GitResult } from '../git/git.js';
 import type { PatchToApply } from './already-applied.js';
 import { linkFor } from './settings.js';
@@ -76,15 +77,37 @@ async function newCommits(git: Git, before: string, patches: readonly PatchToApp
   return commits;
 }
 
+/** Tick `progress` once per patch as git am moves through them (it counts in rebase-apply/next). */
+function followAm(rebaseApply: string, patches: readonly PatchToApply[], progress: Progress): { finish(): void } {
+  let done = 0;
+  const advance = (to: number) => {
+    for (; done < Math.min(to, patches.length); done++) progress.tick(patches[done]!.subject);
+  };
+  const timer = setInterval(() => {
+    try {
+      advance(Number(readFileSync(join(rebaseApply, 'next'), 'utf8').trim()) - 1);
+    } catch {
+      // not started yet, or finished: the next poll or finish() catches up
+    }
+  }, 250);
+  return {
+    finish() {
+      clearInterval(timer);
+      advance(patches.length);
+    },
+  };
+}
+
 /**
  * `git am` the patch files on HEAD, in order. On failure: `git am --abort`, HEAD exactly as it
  * was, and the failing patch, files and git's message returned.
  */
-export async function amPatches(git: Git, patches: readonly PatchToApply[], opts: { threeWay: boolean; linkUrl?: string }): Promise<AmOutcome> {
+export async function amPatches(git: Git, patches: readonly PatchToApply[], opts: { threeWay: boolean; linkUrl?: string }, progress: Progress): Promise<AmOutcome> {
   const before = await git.revParse('HEAD');
   if (!before) throw new PatchlineError('EGIT', 'no HEAD to apply on', { input: git.dir });
   const args = ['am', '--message-id', '--no-signoff', ...(opts.threeWay ? ['--3way'] : []), '--', ...patches.map((p) => p.path)];
-  const am = await git.run(args, { allowFailure: true });
+  const follow = followAm(await git.gitPath('rebase-apply'), patches, progress);
+  const am = await git.run(args, { allowFailure: true }).finally(() => follow.finish());
   if (am.code !== 0) {
     const failure = await describeFailure(git, am, patches);
     await abortAm(git, before);

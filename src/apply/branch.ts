@@ -35,14 +35,15 @@ async function remoteTip(git: Git, job: BranchJob): Promise<string | undefined> 
   return (await git.revParse(`refs/remotes/origin/${job.target}`)) ?? (await git.revParse(`refs/remotes/origin/${job.branch}`));
 }
 
-async function applySeries(git: Git, series: SeriesToApply, settings: ApplySettings): Promise<SeriesApplyResult> {
+async function applySeries(git: Git, series: SeriesToApply, settings: ApplySettings, progress: Progress): Promise<SeriesApplyResult> {
   const baseCommit = (await git.revParse('HEAD'))!;
   const result: SeriesApplyResult = { id: series.id, repo: series.repo, branch: series.branch, status: 'applied', baseCommit, commits: [], alreadyApplied: [] };
   result.alreadyApplied = await findAppliedPatches(git, baseCommit, series.patches, { depth: settings.searchDepth, linkUrl: settings.linkUrl });
   const done = new Set(result.alreadyApplied.map((f) => f.number));
   const todo = series.patches.filter((p) => !done.has(p.number));
+  for (const p of series.patches) if (done.has(p.number)) progress.tick(`${p.subject} (already applied)`);
   if (todo.length === 0) return { ...result, status: 'already-applied' };
-  const outcome = await amPatches(git, todo, { threeWay: settings.threeWay, linkUrl: settings.linkUrl });
+  const outcome = await amPatches(git, todo, { threeWay: settings.threeWay, linkUrl: settings.linkUrl }, progress);
   if (!outcome.ok) return { ...result, status: 'failed', failure: outcome.failure };
   return { ...result, commits: outcome.commits };
 }
@@ -52,12 +53,11 @@ async function applyAll(git: Git, job: BranchJob, progress: Progress): Promise<S
   const results: SeriesApplyResult[] = [];
   for (const series of job.series) {
     try {
-      results.push(await applySeries(git, series, job.settings));
+      results.push(await applySeries(git, series, job.settings, progress));
     } catch (err) {
       const e = asPatchlineError(err, 'EGIT');
       results.push({ id: series.id, repo: series.repo, branch: series.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'git', files: [], message: e.message } });
     }
-    progress.tick(series.id);
   }
   return results;
 }

@@ -28,8 +28,8 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
   const series: SeriesApplyResult[] = [...refused];
   const tmpDir = join(stateDir, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
-  const total = [...groups.values()].reduce((n, b) => n + [...b.values()].reduce((m, l) => m + l.length, 0), 0);
-  const progress = createProgress('apply', total);
+  const patches = [...groups.values()].flatMap((b) => [...b.values()].flat()).reduce((n, s) => n + s.patches.length, 0);
+  const progress = createProgress('apply', patches);
   try {
     for (const [repo, byBranch] of groups) {
       const settings = applySettings(config, repo);
