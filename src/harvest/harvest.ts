@@ -28,6 +28,7 @@ import { BUCKETS, type Counts, type HarvestResult, type MessageResult, type Seri
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const ARCHIVE_WRITERS = 8;
+const PATCH_SUBJECT = /^subject:[^\n]*PATCH/im;
 /** Cheap byte markers of a body that may hide a diff or a pull request: only these chatter mails get a full parse. */
 const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commit', 'base64'];
 
@@ -133,12 +134,12 @@ function baseRecord(key: string, headers: MessageHeaders, where: string): Messag
   };
 }
 
-function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run: RunState, pattern: RegExp | undefined): MessageRecord {
+function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run: RunState, pattern: RegExp | undefined, early: ParsedMessage | undefined): MessageRecord {
   const key = base.key;
   if (raw.length > run.maxBytes) {
     return { ...base, bucket: 'quarantined', reason: `message is ${raw.length} bytes, over harvest.maxMessageBytes (${run.maxBytes})` };
   }
-  const parsed = needsFullParse(headers, raw, run.records) ? parseMessage(raw, { subjectPattern: pattern }) : undefined;
+  const parsed = needsFullParse(headers, raw, run.records) ? (early ?? parseMessage(raw, { subjectPattern: pattern })) : undefined;
   const c = classifyMessage(headers, parsed?.extraction, { config: run.config, unusable: parsed?.unusable });
   // reasons quote words from the mail: control bytes there must not break the one-line contract
   const record: MessageRecord = { ...base, bucket: c.bucket, ...(c.reason ? { reason: c.reason.replace(/[\x00-\x1f\x7f]+/g, ' ') } : {}) };
@@ -164,11 +165,13 @@ function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run
 
 /** One message from a source: a duplicate of a seen key, or a new record (its original stored when it is a part). */
 function takeMessage(msg: SourceMessage, run: RunState, pattern: RegExp | undefined): MessageResult {
-  const headers = readHeaders(msg.raw, { subjectPattern: pattern });
+  // a Subject line naming PATCH almost always means a full parse: do it first, it brings the headers
+  const early = msg.raw.length <= run.maxBytes && PATCH_SUBJECT.test(msg.raw.toString('latin1', 0, 8192)) ? parseMessage(msg.raw, { subjectPattern: pattern }) : undefined;
+  const headers = early?.headers ?? readHeaders(msg.raw, { subjectPattern: pattern });
   const base = baseRecord(keyOf(headers, msg.raw), headers, msg.where);
   const first = run.records.get(base.key);
   if (first) return resultOf(base, 'duplicate', duplicateReason(first, msg.where));
-  const record = recordOf(msg.raw, base, headers, run, pattern);
+  const record = recordOf(msg.raw, base, headers, run, pattern, early);
   run.records.set(record.key, record);
   run.fresh.add(record.key);
   return resultOf(record);
