@@ -3,8 +3,7 @@
  * .eml, the git-am-able `NNNN-<slug>.patch` files and series.json. A series directory is built
  * in the scratch dir from the seen-store and renamed into place, so it is always whole.
  */
-import { existsSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isErrno } from '../core/errors.js';
 import type { Series, SeriesPatch } from './series.js';
@@ -50,28 +49,26 @@ export function seriesJson(s: Series): string {
   ) + '\n';
 }
 
-/** Write a series directory whole: built aside (its files written in parallel), then renamed over the old one. */
-export async function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer): Promise<void> {
+/** Write a series directory whole: built aside, then renamed over the old one. Sync I/O: fs/promises costs several times more per small file. */
+export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer): void {
   const build = scratchName(stateDir);
-  const files: Array<[string, string | Buffer]> = [];
-  if (s.cover?.original) files.push([COVER_EML, original(s.cover.original)]);
+  mkdirSync(build);
+  if (s.cover?.original) writeFileSync(join(build, COVER_EML), original(s.cover.original));
   for (const p of s.patches) {
     const base = patchBaseName(p);
-    if (p.record.original) files.push([`${base}.eml`, original(p.record.original)]);
-    files.push([`${base}.patch`, renderPatch(p)]);
+    if (p.record.original) writeFileSync(join(build, `${base}.eml`), original(p.record.original));
+    writeFileSync(join(build, `${base}.patch`), renderPatch(p));
   }
-  files.push(['series.json', seriesJson(s)]);
-  await mkdir(build);
-  await Promise.all(files.map(([name, data]) => writeFile(join(build, name), data)));
+  writeFileSync(join(build, 'series.json'), seriesJson(s));
   const final = join(stateDir, s.dir);
-  await mkdir(dirname(final), { recursive: true });
+  mkdirSync(dirname(final), { recursive: true });
   if (existsSync(final)) {
     const old = scratchName(stateDir);
     renameSync(final, old);
     renameSync(build, final);
     rmSync(old, { recursive: true, force: true });
   } else {
-    await rename(build, final);
+    renameSync(build, final);
   }
 }
 

@@ -27,7 +27,6 @@ import { readIncomplete, writeIncomplete } from './state/incomplete.js';
 import { BUCKETS, type Counts, type HarvestResult, type MessageResult, type SeriesResult, type SourceResult } from './types.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const ARCHIVE_WRITERS = 8;
 const PATCH_SUBJECT = /^subject:[^\n]*PATCH/im;
 /** Cheap byte markers of a body that may hide a diff or a pull request: only these chatter mails get a full parse. */
 const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commit', 'base64'];
@@ -352,15 +351,10 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
   const targets = new Set(pending.series.map((k) => after.get(k)?.dir));
   for (const dir of pending.remove) if (!targets.has(dir)) removeSeriesDir(stateDir, dir);
   const render = patchRenderer(run);
-  const queue = pending.series.map((key) => after.get(key)).filter((s): s is Series => s !== undefined);
-  // a few directories at a time: the file system works while the next patches are rendered
-  const writer = async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) {
-      const series = s;
-      await writeSeriesDir(stateDir, series, (p) => render(p, series), (original) => run.pack.read(original));
-    }
-  };
-  await Promise.all(Array.from({ length: ARCHIVE_WRITERS }, writer));
+  for (const key of pending.series) {
+    const s = after.get(key);
+    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original));
+  }
   for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
 
   annotateParts(run.messages, after);
