@@ -216,7 +216,7 @@ describe('Koji builder (build step against the test hub)', () => {
     const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
     let done = false;
     void exited.then(() => (done = true));
-    while (!done && !hub.requests.some((r) => r.methods[0] === 'multiCall')) await new Promise((r) => setTimeout(r, 50));
+    while (!done && !hub.requests.some((r) => r.methods.includes('getTaskInfo'))) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
     expect(await exited).toBe(1);
     expect(stderr).toContain('SIGTERM');
