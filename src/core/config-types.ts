@@ -37,12 +37,42 @@ export interface HarvestConfig {
   maxMessageBytes?: number;
 }
 
+/** build (resources/schemas/config/build.schema.json). */
+export interface PlatformConfig {
+  name: string;
+  builder: 'koji' | 'local';
+  target?: string;
+  profile?: string;
+  dist?: string;
+  arch?: string;
+  mock?: string;
+}
+
+export interface BuildConfig {
+  kojiConfig?: string;
+  kojiProfile?: string;
+  kojiPassword?: SecretRef;
+  pollInterval?: number;
+  scratch?: boolean;
+  priority?: number;
+  channel?: string;
+  submit?: 'srpm' | 'scm';
+  scmUrl?: string;
+  release?: string;
+  version?: 'spec' | 'git-describe';
+  packager?: string;
+  retries?: number;
+  timeout?: number;
+}
+
+export type RepoBuildConfig = ({ spec: string; specFile?: never } | { specFile: string; spec?: never }) & { package?: string };
+
 export interface RepoConfig {
   url: string;
   branches: string[];
   allowedSenders?: string[];
   apply?: Record<string, unknown>;
-  build?: Record<string, unknown>;
+  build?: RepoBuildConfig;
   report?: RepoReportConfig;
 }
 
@@ -85,8 +115,8 @@ export interface Config {
   harvest?: HarvestConfig;
   repos: Record<string, RepoConfig>;
   apply?: Record<string, unknown>;
-  platforms?: unknown[];
-  build?: Record<string, unknown>;
+  platforms?: PlatformConfig[];
+  build?: BuildConfig;
   publish?: PublishConfig;
   report?: ReportConfig;
   jenkins?: Record<string, unknown>;
