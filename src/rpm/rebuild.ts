@@ -14,9 +14,10 @@ export interface LocalBuildOutcome {
 }
 
 /** `rpmbuild --rebuild` into `topdir`, its whole output captured in `<topdir>/build.log`. */
-export async function rebuildWithRpmbuild(srpm: string, topdir: string, defines: Record<string, string> = {}): Promise<LocalBuildOutcome> {
+export async function rebuildWithRpmbuild(srpm: string, topdir: string, opts: { defines?: Record<string, string>; arch?: string } = {}): Promise<LocalBuildOutcome> {
   const log = join(topdir, 'build.log');
-  const result = await runRpmTool('rpmbuild', ['--rebuild', ...rpmDefines({ _topdir: topdir, ...defines }), srpm], { logFile: log });
+  const target = opts.arch ? ['--target', opts.arch] : [];
+  const result = await runRpmTool('rpmbuild', ['--rebuild', ...target, ...rpmDefines({ _topdir: topdir, ...opts.defines }), srpm], { logFile: log });
   const rpms = wroteFiles(result.stdout).filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm'));
   if (result.code !== 0) return { ok: false, rpms: [], logs: [log], message: rpmErrorMessage(result) };
   return { ok: true, rpms, logs: [log] };
