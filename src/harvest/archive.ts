@@ -11,12 +11,6 @@ import { scratchName, type OriginalRef } from './state/seen-store.js';
 
 export const COVER_EML = '0000-cover-letter.eml';
 
-/** `0003-curl-Complete-implementation-of-the-curl-handle-pool`, as git format-patch names it. */
-export function patchBaseName(p: SeriesPatch): string {
-  const slug = (p.record.commitSubject ?? p.record.subject).replace(/[^A-Za-z0-9._]+/g, '-').replace(/\.+/g, '.').replace(/^[-.]+/, '').slice(0, 52).replace(/[-.]+$/, '');
-  return `${String(p.number).padStart(4, '0')}-${slug || 'patch'}`;
-}
-
 /** series.json: a pure function of the series (no run times), so re-runs write the same bytes. */
 export function seriesJson(s: Series): string {
   return JSON.stringify(
@@ -36,8 +30,8 @@ export function seriesJson(s: Series): string {
       patches: s.patches.map((p) => ({
         number: p.number,
         messageId: p.record.key,
-        file: `${patchBaseName(p)}.patch`,
-        eml: `${patchBaseName(p)}.eml`,
+        file: `${p.name}.patch`,
+        eml: `${p.name}.eml`,
         author: p.record.author ?? p.record.from ?? { name: '', email: '' },
         ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
         subject: p.record.commitSubject ?? p.record.subject,
@@ -55,7 +49,7 @@ export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: Ser
   mkdirSync(build);
   if (s.cover?.original) writeFileSync(join(build, COVER_EML), original(s.cover.original));
   for (const p of s.patches) {
-    const base = patchBaseName(p);
+    const base = p.name;
     if (p.record.original) writeFileSync(join(build, `${base}.eml`), original(p.record.original));
     writeFileSync(join(build, `${base}.patch`), renderPatch(p));
   }

@@ -9,7 +9,7 @@ import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
-import { writeSeriesDir, removeSeriesDir, patchBaseName, seriesJson, COVER_EML } from './archive.js';
+import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
 import { parseMessage } from './mail/extract.js';
 import { readHeaders } from './mail/headers.js';
@@ -50,6 +50,8 @@ interface RunState {
   maxBytes: number;
   config: Config;
   pack: OriginalsPack;
+  /** The run's start: harvestedAt of every record it adds. */
+  startedAt: string;
 }
 
 export async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<MailSource> {
@@ -119,12 +121,12 @@ function resultOf(r: MessageRecord, bucket = r.bucket, reason = r.reason, where 
 }
 
 /** What the headers say, before any decision. */
-function baseRecord(key: string, headers: MessageHeaders, where: string): MessageRecord {
+function baseRecord(key: string, headers: MessageHeaders, where: string, harvestedAt: string): MessageRecord {
   return {
     key,
     bucket: 'other',
     where,
-    harvestedAt: new Date().toISOString(),
+    harvestedAt,
     subject: headers.subject.slice(0, 1000),
     ...(headers.from ? { from: headers.from } : {}),
     ...(headers.date ? { date: headers.date.toISOString() } : {}),
@@ -167,7 +169,7 @@ function takeMessage(msg: SourceMessage, run: RunState, pattern: RegExp | undefi
   // a Subject line naming PATCH almost always means a full parse: do it first, it brings the headers
   const early = msg.raw.length <= run.maxBytes && PATCH_SUBJECT.test(msg.raw.toString('latin1', 0, 8192)) ? parseMessage(msg.raw, { subjectPattern: pattern }) : undefined;
   const headers = early?.headers ?? readHeaders(msg.raw, { subjectPattern: pattern });
-  const base = baseRecord(keyOf(headers, msg.raw), headers, msg.where);
+  const base = baseRecord(keyOf(headers, msg.raw), headers, msg.where, run.startedAt);
   const first = run.records.get(base.key);
   if (first) return resultOf(base, 'duplicate', duplicateReason(first, msg.where));
   const record = recordOf(msg.raw, base, headers, run, pattern, early);
@@ -245,8 +247,8 @@ function seriesResult(s: Series, records: Map<string, MessageRecord>): SeriesRes
     patches: s.patches.map((p) => ({
       number: p.number,
       messageId: p.record.key,
-      file: `${s.dir}/${patchBaseName(p)}.patch`,
-      ...(p.record.original ? { eml: `${s.dir}/${patchBaseName(p)}.eml` } : {}),
+      file: `${s.dir}/${p.name}.patch`,
+      ...(p.record.original ? { eml: `${s.dir}/${p.name}.eml` } : {}),
       author: p.record.author ?? p.record.from ?? { name: '', email: '' },
       ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
       subject: p.record.commitSubject ?? p.record.subject,
@@ -260,7 +262,7 @@ function annotateParts(messages: MessageResult[], series: Map<string, Series>): 
   const where = new Map<string, { id: string; eml: string }>();
   for (const s of series.values()) {
     if (s.cover) where.set(s.cover.key, { id: s.id, eml: `${s.dir}/${COVER_EML}` });
-    for (const p of s.patches) where.set(p.record.key, { id: s.id, eml: `${s.dir}/${patchBaseName(p)}.eml` });
+    for (const p of s.patches) where.set(p.record.key, { id: s.id, eml: `${s.dir}/${p.name}.eml` });
   }
   for (const m of messages) {
     const at = m.bucket === 'patch' || m.bucket === 'cover' ? where.get(m.messageId) : undefined;
@@ -295,7 +297,7 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
       : undefined;
     const outcome = cached && sourceResults
       ? { sourceResults, messages: [], series: cached }
-      : await harvestNews(loaded, sources, looks, opts.log);
+      : await harvestNews(loaded, sources, looks, opts.log, startedAt);
     const result: HarvestResult = {
       runId: opts.runId,
       startedAt,
@@ -312,7 +314,7 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
 }
 
 /** The full path: load the seen-store, read the news, rebuild and write the series it changes. */
-async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
+async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, startedAt: string): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
   const { stateDir, config } = loaded;
   const run: RunState = {
     stateDir,
@@ -323,6 +325,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
     maxBytes: config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     config,
     pack: new OriginalsPack(stateDir),
+    startedAt,
   };
   const before = buildSeries(run.records);
   const progress = createProgress('harvest', 0);

@@ -9,6 +9,8 @@ import type { MessageRecord } from './state/records.js';
 export interface SeriesPatch {
   number: number;
   record: MessageRecord;
+  /** File name in the archive without extension: `0003-curl-Complete-implementation-of-the-curl-handle-pool`. */
+  name: string;
   /** Review trailers collected from replies, in a stable order. */
   trailers: string[];
 }
@@ -78,6 +80,12 @@ function hash8(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 8);
 }
 
+/** As git format-patch names patch files. */
+function patchFileName(number: number, subject: string): string {
+  const slug = subject.replace(/[^A-Za-z0-9._]+/g, '-').replace(/\.+/g, '.').replace(/^[-.]+/, '').slice(0, 52).replace(/[-.]+$/, '');
+  return `${String(number).padStart(4, '0')}-${slug || 'patch'}`;
+}
+
 export function slugOf(s: string, max: number): string {
   const slug = s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, max).replace(/-+$/, '');
   return slug || 'untitled';
@@ -123,7 +131,7 @@ function seriesOf(g: Group): Series {
     if (r.bucket === 'cover') cover = r;
     else slots.set(r.number ?? 1, r);
   }
-  const patches = [...slots.entries()].sort(([a], [b]) => a - b).map(([number, record]) => ({ number, record, trailers: [] as string[] }));
+  const patches = [...slots.entries()].sort(([a], [b]) => a - b).map(([number, record]) => ({ number, record, name: patchFileName(number, record.commitSubject ?? record.subject), trailers: [] as string[] }));
   const missing: number[] = [];
   for (let n = 1; n <= total; n++) if (!slots.has(n)) missing.push(n);
   const subject = cover?.commitSubject ?? patches[0]?.record.commitSubject ?? cover?.subject ?? patches[0]?.record.subject ?? '';
