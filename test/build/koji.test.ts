@@ -191,6 +191,15 @@ describe('Koji builder (build step against the test hub)', () => {
     expect(hub.methodCounts().build).toBeUndefined();
   });
 
+  test('SCM mode submits the pushed commit\'s URL, uploads nothing, and checks the NVR of the committed spec', async () => {
+    const { f, hub, code, result } = await runKoji({}, { platforms: [{ name: 'fedora-40', builder: 'koji', target: 'f40-candidate', dist: '.fc40' }], build: { submit: 'scm', scmUrl: 'git+https://src.example.org/{repo}.git#{sha}', scratch: true, priority: 5 } });
+    expect(code).toBe(0);
+    expect(result.builds[0]).toMatchObject({ state: 'built', nvr: 'hello-1.0-1.fc40' });
+    const root = [...hub.tasks.values()].find((t) => t.parent === null)!;
+    expect(root.request).toEqual([`git+https://src.example.org/hello.git#${f.sha}`, 'f40-candidate', { scratch: true }]);
+    expect(hub.methodCounts().uploadFile).toBeUndefined();
+  });
+
   test('an unknown target is a clear error naming it, and nothing is submitted', async () => {
     const { hub, code, result } = await runKoji({ targets: ['f40-candidate'] });
     expect(code).toBe(1);
