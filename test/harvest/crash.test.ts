@@ -3,6 +3,7 @@
  * random points, then re-run; the archive must equal the one an uninterrupted run writes.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendMessages, startDovecot } from '../support/dovecot.js';
 import { CORPUS, CORPUS_FILES, archiveSnapshot, corpusMessage, seededRandom, tempDir, testSeed, writeConfig, writeMaildir } from './support.js';
@@ -41,6 +42,7 @@ async function crashRuns(config: (dir: string) => string, runs: number, random: 
   const want = archiveSnapshot(join(refDir, 'state'));
   expect(Object.keys(want).length).toBeGreaterThan(30);
   let killed = 0;
+  const stages = { beforeSeenStore: 0, midArchive: 0, afterArchive: 0 };
   for (let run = 0; run < runs; run++) {
     const dir = tempDir('crash');
     const state = join(dir, 'state');
@@ -49,12 +51,18 @@ async function crashRuns(config: (dir: string) => string, runs: number, random: 
     const kills = random() < 0.3 ? 2 : 1;
     for (let k = 0; k < kills; k++) {
       const { code } = await runStep(cfg, state, Math.floor(random() * reference.workMs));
-      if (code === null) killed += 1;
+      if (code === null) {
+        killed += 1;
+        // where the kill fell: before the seen-store was written, between it and the end of the archive writes, after
+        const stage = !existsSync(join(state, 'harvest', 'seen.json')) ? 'beforeSeenStore' : existsSync(join(state, 'harvest', 'pending.json')) ? 'midArchive' : 'afterArchive';
+        stages[stage] += 1;
+      }
     }
     expect((await runStep(cfg, state)).code).toBe(0);
     expect(archiveSnapshot(state)).toEqual(want);
   }
   expect(killed).toBeGreaterThan(runs / 2);
+  process.stdout.write(`kills: ${JSON.stringify(stages)}\n`);
 }
 
 test('killed at random points (Maildir and mbox, 20 runs): the re-run archive equals an uninterrupted one', async () => {
