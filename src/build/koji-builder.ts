@@ -158,7 +158,10 @@ export async function startKojiBuilds(jobs: KojiJob[], ctx: KojiContext): Promis
 async function runKojiBuilds(jobs: KojiJob[], sessions: Map<string, KojiSession>, sessionOf: (job: KojiJob) => KojiSession, ctx: KojiContext): Promise<void> {
   const started = new Map<number, { job: KojiJob; at: number }>();
   for (const job of jobs) {
-    if (ctx.signal.aborted) break;
+    if (ctx.signal.aborted) {
+      Object.assign(job.record, { state: 'canceled', message: 'the run was aborted before it was submitted' });
+      continue;
+    }
     const session = sessionOf(job);
     try {
       job.record.nvr = await nvrOf(job, ctx.settings);

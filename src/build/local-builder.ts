@@ -23,12 +23,12 @@ export function distDefines(platform: PlatformConfig): Record<string, string> {
  * The embedded default builder: `rpmbuild -bs` then `rpmbuild --rebuild` into the platform's
  * own topdir (or `mock -r` when the platform asks for it and mock is installed).
  */
-export async function buildLocally(source: PreparedSource, platform: PlatformConfig, topdir: string, log: (line: string) => void): Promise<LocalBuildOutcome & { srpm: string }> {
+export async function buildLocally(source: PreparedSource, platform: PlatformConfig, topdir: string, log: (line: string) => void, signal?: AbortSignal): Promise<LocalBuildOutcome & { srpm: string }> {
   const defines = distDefines(platform);
   const srpm = await buildSrpm(source.specFile, source.sourceDir, topdir, defines);
   if (platform.mock !== undefined) {
-    if (mockInstalled()) return { srpm, ...(await rebuildWithMock(srpm, platform.mock, join(topdir, 'mock'))) };
+    if (mockInstalled()) return { srpm, ...(await rebuildWithMock(srpm, platform.mock, join(topdir, 'mock'), signal)) };
     log(`platform ${platform.name}: mock is not installed; building with rpmbuild`);
   }
-  return { srpm, ...(await rebuildWithRpmbuild(srpm, topdir, { defines, arch: platform.arch })) };
+  return { srpm, ...(await rebuildWithRpmbuild(srpm, topdir, { defines, arch: platform.arch, signal })) };
 }

@@ -38,8 +38,13 @@ function exitCodeOf(builds: BuildRecord[], aborted: boolean): ExitCode {
 async function prepareAll(ctx: StepContext, series: SeriesToBuild[], settings: BuildSettings): Promise<Map<string, PreparedSource>> {
   const prepared = new Map<string, PreparedSource>();
   for (const s of series) {
-    const cfg = ctx.loaded.config.repos[s.repo]?.build;
-    if (!cfg) throw new PatchlineError('ECONFIG', `repos.${s.repo}.build: no spec configured for this repo`, { input: s.repo });
+    const repo = ctx.loaded.config.repos[s.repo];
+    if (!repo) throw new PatchlineError('ERESULT', `apply.json names repo ${s.repo}, which is not in the config`, { input: s.id });
+    const cfg = repo.build;
+    if (!cfg) {
+      ctx.log.info(`build: ${s.id}: repos.${s.repo}.build names no spec; not built`);
+      continue;
+    }
     if (!/^[0-9a-f]{40,64}$/.test(s.commit)) throw new PatchlineError('ERESULT', `apply.json names ${JSON.stringify(s.commit)} as a commit`, { input: s.id });
     const git = new Git(cloneDir(ctx.loaded.stateDir, s.repo));
     prepared.set(s.id, await prepareSource(git, s, cfg, settings, ctx.loaded.baseDir, join(ctx.runDir, 'build', safeName(s.id), 'source')));
@@ -58,7 +63,7 @@ async function runLocalBuilds(jobs: BuildJob[], ctx: StepContext, signal: AbortS
       }
       const t0 = Date.now();
       try {
-        const out = await buildLocally(job.source, job.platform, job.workDir, (line) => ctx.log.warn(line));
+        const out = await buildLocally(job.source, job.platform, job.workDir, (line) => ctx.log.warn(line), signal);
         Object.assign(job.record, {
           state: out.ok ? 'built' : 'failed',
           srpm: relative(ctx.runDir, out.srpm),
@@ -68,7 +73,8 @@ async function runLocalBuilds(jobs: BuildJob[], ctx: StepContext, signal: AbortS
         });
       } catch (err) {
         const e = asPatchlineError(err, 'EBUILD');
-        Object.assign(job.record, { state: 'failed', message: e.message, error: e.toJSON() });
+        if (signal.aborted) Object.assign(job.record, { state: 'canceled', message: 'the run was aborted' });
+        else Object.assign(job.record, { state: 'failed', message: e.message, error: e.toJSON() });
       }
       job.record.durationSeconds = (Date.now() - t0) / 1000;
       ctx.log.info(`build: ${job.record.seriesId} on ${job.platform.name}: ${job.record.state}${job.record.message ? ` (${job.record.message})` : ''}`);
@@ -88,7 +94,7 @@ export const runBuildStep: StepRun = async (ctx) => {
   const builds: BuildRecord[] = [];
   const local: BuildJob[] = [];
   const koji: KojiJob[] = [];
-  for (const s of series) {
+  for (const s of series.filter((x) => prepared.has(x.id))) {
     for (const platform of settings.platforms) {
       const record: BuildRecord = { seriesId: s.id, repo: s.repo, branch: s.branch, platform: platform.name, builder: platform.builder, state: 'failed', commit: s.commit, rpms: [], logs: [], durationSeconds: 0 };
       builds.push(record);

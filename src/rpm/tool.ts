@@ -10,11 +10,12 @@ export interface ToolResult {
 
 /**
  * Run rpmbuild/rpmspec/mock with an argument array (never a shell), C locale so messages parse.
- * With `logFile`, stdout and stderr are also written there as they come (build.log).
+ * With `logFile`, stdout and stderr are also written there as they come (build.log); `signal`
+ * stops the tool (SIGTERM) when the run is aborted.
  */
-export function runRpmTool(cmd: string, args: readonly string[], opts: { cwd?: string; logFile?: string } = {}): Promise<ToolResult> {
+export function runRpmTool(cmd: string, args: readonly string[], opts: { cwd?: string; logFile?: string; signal?: AbortSignal } = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, LC_ALL: 'C', LANGUAGE: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, LC_ALL: 'C', LANGUAGE: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
     const log = opts.logFile ? createWriteStream(opts.logFile) : undefined;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -26,15 +27,20 @@ export function runRpmTool(cmd: string, args: readonly string[], opts: { cwd?: s
       err.push(b);
       log?.write(b);
     });
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      if (log) log.end(done);
+      else done();
+    };
     child.on('error', (e: NodeJS.ErrnoException) => {
-      log?.end();
       const why = e.code === 'ENOENT' ? `${cmd} is not installed` : `cannot run ${cmd}: ${e.message}`;
-      reject(new PatchlineError('ETOOL', why, { input: cmd, cause: e }));
+      settle(() => reject(new PatchlineError('ETOOL', why, { input: cmd, cause: e })));
     });
     child.on('close', (code, signal) => {
       const result = { code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (log) log.end(() => resolve(result));
-      else resolve(result);
+      settle(() => resolve(result));
     });
   });
 }
