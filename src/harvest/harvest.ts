@@ -13,7 +13,7 @@ import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archiv
 import { classifyMessage } from './classify.js';
 import { parseMessage } from './mail/extract.js';
 import { readHeaders } from './mail/headers.js';
-import type { MessageHeaders, ParsedMessage } from './mail/types.js';
+import type { Extraction, MessageHeaders, ParsedMessage } from './mail/types.js';
 import { renderPatchBytes } from './patch-file.js';
 import { reviewTrailers } from './route.js';
 import { buildSeries, type Series, type SeriesPatch } from './series.js';
@@ -44,8 +44,8 @@ interface RunState {
   records: Map<string, MessageRecord>;
   /** Keys first harvested in this run. */
   fresh: Set<string>;
-  /** Full parses of this run, reused when rendering patch files. */
-  parsed: Map<string, ParsedMessage>;
+  /** The extractions of this run's patches, reused when rendering patch files. */
+  extractions: Map<string, Extraction>;
   messages: MessageResult[];
   maxBytes: number;
   config: Config;
@@ -155,7 +155,7 @@ function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run
     if (parsed.extraction.date) record.authorDate = parsed.extraction.date;
     record.commitSubject = parsed.extraction.subject;
     record.original = run.pack.add(raw);
-    run.parsed.set(key, parsed);
+    if (c.bucket === 'patch') run.extractions.set(key, parsed.extraction);
   }
   if (parsed && c.bucket === 'comment') {
     const trailers = reviewTrailers(parsed.extraction);
@@ -211,8 +211,8 @@ async function lookAtSources(sources: MailSource[]): Promise<Array<{ news: boole
 /** Render one patch file: the parse of this run, or a parse of the stored original. */
 function patchRenderer(run: RunState): (p: SeriesPatch, s: Series) => Buffer {
   return (p, s) => {
-    const parsed = run.parsed.get(p.record.key) ?? parseMessage(run.pack.read(p.record.original!));
-    return renderPatchBytes(parsed.extraction, { messageId: p.record.key, number: p.number, total: s.total, extraTrailers: p.trailers });
+    const extraction = run.extractions.get(p.record.key) ?? parseMessage(run.pack.read(p.record.original!)).extraction;
+    return renderPatchBytes(extraction, { messageId: p.record.key, number: p.number, total: s.total, extraTrailers: p.trailers });
   };
 }
 
@@ -320,7 +320,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
     stateDir,
     records: loadSeen(stateDir),
     fresh: new Set(),
-    parsed: new Map(),
+    extractions: new Map(),
     messages: [],
     maxBytes: config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     config,
