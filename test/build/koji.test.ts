@@ -11,6 +11,7 @@ import type { BuildResult } from '../../src/build/types.js';
 import { loadKojiProfile } from '../../src/koji/profile.js';
 import { KojiSession } from '../../src/koji/session.js';
 import { callXmlRpc } from '../../src/koji/transport.js';
+import { uploadFile } from '../../src/koji/upload.js';
 import { KojiHub, makeTestPki, type HubOptions, type TestPki } from '../support/koji-hub.js';
 import { makePackageFixture, type PackageFixture, type PackageOptions } from '../support/rpm-fixtures.js';
 
@@ -111,6 +112,36 @@ describe('Koji session against the test hub', () => {
     expect(get.status).toBe(405);
     const empty = await fetch(hub.url, { method: 'POST', body: '' });
     expect(empty.status).toBe(400);
+  });
+
+  test('concurrent callers are queued: one call at a time, callnums in order, none refused', async () => {
+    const hub = await startHub();
+    const session = sessionFor(hub, 'hub');
+    await session.login();
+    const results = await Promise.all(Array.from({ length: 6 }, () => session.call('getAPIVersion')));
+    expect(results).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(hub.requests.slice(1).map((r) => Number(r.callnum))).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  test('an SRPM is uploaded in chunks with offsets and checksums, then verified whole', async () => {
+    const hub = await startHub({ https: false });
+    const session = sessionFor(hub, 'pw', 'sekrit');
+    await session.login();
+    const file = join(pkiDir, 'big.src.rpm');
+    const data = Buffer.from(Array.from({ length: 2500 }, (_, i) => i % 251));
+    writeFileSync(file, data);
+    const path = await uploadFile(session, file, 1000);
+    expect(path).toMatch(/^cli-build\/[\d.]+\.[0-9a-f]+\/big\.src\.rpm$/);
+    expect(hub.uploads.get(path)).toEqual(data);
+    expect(hub.methodCounts().uploadFile).toBe(4);
+  });
+
+  test('HTTP 503 twice is retried with backoff', async () => {
+    const hub = await startHub({ unavailable: 2 });
+    const session = sessionFor(hub, 'hub');
+    await session.login();
+    expect(await session.call('getAPIVersion')).toBe(1);
+    expect(hub.unavailable).toBe(0);
   });
 
   test('an expired session logs in again once and the call goes through', async () => {

@@ -74,6 +74,8 @@ export interface HubOptions {
   outcomes?: Record<string, TaskOutcome>;
   /** Destroy the connection of the next N requests without an answer. */
   dropConnections?: number;
+  /** Answer the next N requests with HTTP 503, as a hub behind a proxy does while restarting. */
+  unavailable?: number;
 }
 
 interface Session {
@@ -118,6 +120,7 @@ export class KojiHub {
   readonly tasks = new Map<number, Task>();
   readonly uploads = new Map<string, Buffer>();
   dropConnections: number;
+  unavailable: number;
   private server?: http.Server;
   private readonly opts: HubOptions;
   private readonly signatures: Record<string, string>;
@@ -130,6 +133,7 @@ export class KojiHub {
   constructor(opts: HubOptions = {}) {
     this.opts = opts;
     this.dropConnections = opts.dropConnections ?? 0;
+    this.unavailable = opts.unavailable ?? 0;
     this.signatures = JSON.parse(readFileSync(join(FIXTURES, 'hub-api-signatures.json'), 'utf8')) as Record<string, string>;
   }
 
@@ -199,6 +203,10 @@ export class KojiHub {
       res.writeHead(status, { 'Koji-Version': '1.35.3', 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     };
+    if (this.unavailable > 0) {
+      this.unavailable -= 1;
+      return send(503, 'text/plain', 'Service Unavailable');
+    }
     if (req.method !== 'POST') return send(this.http405.status, this.http405.headers['content-type']!, this.http405.body);
     if (body.length === 0) return send(this.http400.status, this.http400.headers['content-type']!, this.http400.body);
     let method: string;
