@@ -22,44 +22,46 @@ export interface FoundPatch {
   how: 'message-id' | 'patch-id';
 }
 
-// The patch-id fallback looks at commits made since a little before the oldest author date.
+// Commits made from a series come after its mails; the slack allows for clocks that disagree.
 const PATCH_ID_SLACK_MS = 2 * 24 * 3600 * 1000;
 
-/** The `Message-Id: <id>` (git am --message-id) and `Link: <url>` trailers of the commits reachable from `tip`, each to its commit. */
-async function recordedTrailers(git: Git, tip: string, depth: number): Promise<Map<string, string>> {
-  const out = await git.output(['log', '-z', '--format=%H%x00%B', `-n${depth}`, tip, '--']);
-  const found = new Map<string, string>();
-  const fields = out.split('\0');
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const sha = fields[i]!.trim();
-    for (const m of fields[i + 1]!.matchAll(/^(?:Message-Id: *<([^>\n]+)>|Link: *(\S+))[ \t]*$/gim)) {
-      const key = m[1] !== undefined ? `id:${m[1]}` : `url:${m[2]}`;
-      if (!found.has(key)) found.set(key, sha);
-    }
-  }
-  return found;
+interface RecentCommits {
+  /** `id:<message-id>` and `url:<link>` of the recorded trailers → commit. */
+  trailers: Map<string, string>;
+  /** Commits whose author date or subject equals one of the patches' (git am, cherry-pick and rebase keep both). */
+  candidates: string[];
 }
 
 /**
- * patch-id → commit for the candidate commits: those reachable from `tip` (within `depth`,
- * since `since`) whose author date or subject equals one of the patches' (git am, cherry-pick
- * and rebase keep both). Only candidates are diffed, so a long branch costs one commit walk.
+ * One walk over the commits reachable from `tip` (at most `depth`, and when the patches' dates
+ * are known only those committed since a little before the oldest: a commit made from a mail
+ * comes after the mail) collecting the recorded Message-IDs / Links and the patch-id candidates.
  */
-async function commitPatchIds(git: Git, tip: string, patches: readonly PatchToApply[], depth: number): Promise<Map<string, string>> {
+async function walkRecentCommits(git: Git, tip: string, patches: readonly PatchToApply[], depth: number): Promise<RecentCommits> {
   const since = oldestDate(patches);
   const range = since ? [`--since=${since.toISOString()}`] : [];
   const dates = new Set(patches.map((p) => (p.date ? Math.floor(Date.parse(p.date) / 1000) : NaN)));
   const subjects = new Set(patches.map((p) => p.subject));
-  const walk = await git.output(['log', '-z', '--no-merges', '--format=%H %at %s', `-n${depth}`, ...range, tip, '--']);
-  const candidates = walk
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => /^(\S+) (\d+) (.*)$/s.exec(line)!)
-    .filter((m) => dates.has(Number(m[2])) || subjects.has(m[3]!))
-    .map((m) => m[1]!);
+  const out = await git.output(['log', '-z', '--no-merges', '--format=%H%x00%at%x00%s%x00%B', `-n${depth}`, ...range, tip, '--']);
+  const fields = out.split('\0');
+  const trailers = new Map<string, string>();
+  const candidates: string[] = [];
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const sha = fields[i]!.trim();
+    if (dates.has(Number(fields[i + 1])) || subjects.has(fields[i + 2]!)) candidates.push(sha);
+    for (const m of fields[i + 3]!.matchAll(/^(?:Message-Id: *<([^>\n]+)>|Link: *(\S+))[ \t]*$/gim)) {
+      const key = m[1] !== undefined ? `id:${m[1]}` : `url:${m[2]}`;
+      if (!trailers.has(key)) trailers.set(key, sha);
+    }
+  }
+  return { trailers, candidates };
+}
+
+/** patch-id → commit for these commits (only they are diffed). */
+async function commitPatchIds(git: Git, commits: string[]): Promise<Map<string, string>> {
   const map = new Map<string, string>();
-  if (candidates.length === 0) return map;
-  const log = await git.run(['log', '-p', '--no-walk=unsorted', '--format=commit %H', ...candidates, '--']);
+  if (commits.length === 0) return map;
+  const log = await git.run(['log', '-p', '--no-walk=unsorted', '--format=commit %H', ...commits, '--']);
   for (const [pid, sha] of await patchIdPairs(git, log.stdout)) if (!map.has(pid)) map.set(pid, sha);
   return map;
 }
@@ -91,9 +93,7 @@ function oldestDate(patches: readonly PatchToApply[]): Date | undefined {
  * then by `git patch-id --stable` against the recent commits (applied by hand, or upstream).
  */
 export async function findAppliedPatches(git: Git, tip: string, patches: readonly PatchToApply[], opts: { depth: number; linkUrl?: string }): Promise<FoundPatch[]> {
-  const { depth } = opts;
-  // Both walks read only: run them side by side; the patch-id one is used when a Message-ID is missing.
-  const [trailers, byPatchId] = await Promise.all([recordedTrailers(git, tip, depth), commitPatchIds(git, tip, patches, depth)]);
+  const { trailers, candidates } = await walkRecentCommits(git, tip, patches, opts.depth);
   const found: FoundPatch[] = [];
   const rest: PatchToApply[] = [];
   for (const p of patches) {
@@ -102,6 +102,7 @@ export async function findAppliedPatches(git: Git, tip: string, patches: readonl
     else rest.push(p);
   }
   if (rest.length === 0) return found;
+  const byPatchId = await commitPatchIds(git, candidates);
   if (byPatchId.size === 0) return found;
   const texts = rest.map((p) => readFileSync(p.path));
   const ofFiles = await patchIdsOfFiles(git, texts);

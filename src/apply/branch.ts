@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { asPatchlineError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { Git } from '../git/git.js';
-import { findAppliedPatches, type PatchToApply } from './already-applied.js';
+import { findAppliedPatches, type FoundPatch, type PatchToApply } from './already-applied.js';
 import { amPatches } from './am.js';
 import { fetchBranches } from './clone.js';
 import { pushHead } from './push.js';
@@ -35,10 +35,15 @@ async function remoteTip(git: Git, job: BranchJob): Promise<string | undefined> 
   return (await git.revParse(`refs/remotes/origin/${job.target}`)) ?? (await git.revParse(`refs/remotes/origin/${job.branch}`));
 }
 
-async function applySeries(git: Git, series: SeriesToApply, settings: ApplySettings, progress: Progress): Promise<SeriesApplyResult> {
+function checkApplied(git: Git, tip: string, series: SeriesToApply, settings: ApplySettings): Promise<FoundPatch[]> {
+  return findAppliedPatches(git, tip, series.patches, { depth: settings.searchDepth, linkUrl: settings.linkUrl });
+}
+
+/** One series on HEAD; `found` is its already-applied check when it was started earlier. */
+async function applySeries(git: Git, series: SeriesToApply, settings: ApplySettings, progress: Progress, found?: Promise<FoundPatch[]>): Promise<SeriesApplyResult> {
   const baseCommit = (await git.revParse('HEAD'))!;
   const result: SeriesApplyResult = { id: series.id, repo: series.repo, branch: series.branch, status: 'applied', baseCommit, commits: [], alreadyApplied: [] };
-  result.alreadyApplied = await findAppliedPatches(git, baseCommit, series.patches, { depth: settings.searchDepth, linkUrl: settings.linkUrl });
+  result.alreadyApplied = await (found ?? checkApplied(git, baseCommit, series, settings));
   const done = new Set(result.alreadyApplied.map((f) => f.number));
   const todo = series.patches.filter((p) => !done.has(p.number));
   for (const p of series.patches) if (done.has(p.number)) progress.tick(`${p.subject} (already applied)`);
@@ -49,11 +54,11 @@ async function applySeries(git: Git, series: SeriesToApply, settings: ApplySetti
 }
 
 /** Every series of the job, in order, on HEAD; a failed one leaves HEAD where it was and the next goes on. */
-async function applyAll(git: Git, job: BranchJob, progress: Progress): Promise<SeriesApplyResult[]> {
+async function applyAll(git: Git, job: BranchJob, progress: Progress, firstFound: Promise<FoundPatch[]>): Promise<SeriesApplyResult[]> {
   const results: SeriesApplyResult[] = [];
-  for (const series of job.series) {
+  for (const [i, series] of job.series.entries()) {
     try {
-      results.push(await applySeries(git, series, job.settings, progress));
+      results.push(await applySeries(git, series, job.settings, progress, i === 0 ? firstFound : undefined));
     } catch (err) {
       const e = asPatchlineError(err, 'EGIT');
       results.push({ id: series.id, repo: series.repo, branch: series.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'git', files: [], message: e.message } });
@@ -94,11 +99,14 @@ export async function applyBranch(clone: Git, job: BranchJob, progress: Progress
       return { branch: { ...branch, error: { code: 'EGIT', message } }, series: failAll(job, 'git', message) };
     }
     branch.baseCommit = tip;
+    // The first series' check only reads history: it runs while the tip is checked out.
+    const firstFound = checkApplied(clone, tip, job.series[0]!, job.settings);
+    firstFound.catch(() => undefined); // awaited (and reported) in applyAll; not unhandled if the checkout fails first
     const git = job.dryRun ? await throwawayWorktree(clone, job, tip) : clone;
     let series: SeriesApplyResult[];
     try {
       if (!job.dryRun) await clone.run(['checkout', '--quiet', '--force', '--detach', tip]);
-      series = await applyAll(git, job, progress);
+      series = await applyAll(git, job, progress, firstFound);
       branch.head = (await git.revParse('HEAD'))!;
     } finally {
       if (job.dryRun) {
