@@ -16,7 +16,8 @@ export const runHarvestStep: StepRun = async ({ loaded, runDir, runId, log }) =>
   const { counts, series } = outcome.result;
   const buckets = BUCKETS.filter((b) => counts[b] > 0).map((b) => `${b} ${counts[b]}`).join(', ');
   const status = (st: string) => series.filter((s) => s.status === st).length;
-  log.info(`harvest: ${counts.seen} messages (${buckets || 'none new'}); series: ${status('ready')} ready, ${status('incomplete')} incomplete, ${status('superseded')} superseded`);
+  // the summary is printed even with --quiet
+  process.stderr.write(`harvest: ${counts.seen} messages (${buckets || 'none new'}); series: ${status('ready')} ready, ${status('incomplete')} incomplete, ${status('superseded')} superseded\n`);
   log.info(`harvest: wrote ${path}`);
   if (outcome.failedSources === 0) return ExitCode.ok;
   return outcome.failedSources === loaded.config.sources.length ? ExitCode.failed : ExitCode.partial;
