@@ -54,7 +54,8 @@ export function runGit(cwd: string, args: readonly string[], opts: GitRunOptions
       const result: GitResult = { code: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
       if (result.code === 0 || opts.allowFailure) return resolvePromise(result);
       const why = signal ? `killed by ${signal}` : gitMessage(result) || `exit ${result.code}`;
-      reject(new PatchlineError('EGIT', `git ${args.join(' ')}: ${why}`, { input: cwd, details: { args: [...args], code: result.code, stderr: result.stderr } }));
+      const shown = args.length > 6 ? [...args.slice(0, 6), `… (${args.length - 6} more)`] : args;
+      reject(new PatchlineError('EGIT', `git ${shown.join(' ')}: ${why}`, { input: cwd, details: { args: [...args], code: result.code, stderr: result.stderr } }));
     });
     child.stdin.on('error', () => {}); // git may exit before reading all of stdin; its exit code tells the story
     child.stdin.end(opts.input ?? '');
