@@ -98,10 +98,11 @@ export const runBuildStep: StepRun = async (ctx) => {
     for (const platform of settings.platforms) {
       const record: BuildRecord = { seriesId: s.id, repo: s.repo, branch: s.branch, platform: platform.name, builder: platform.builder, state: 'failed', commit: s.commit, rpms: [], logs: [], durationSeconds: 0 };
       builds.push(record);
-      const job = { record, platform: platform as KojiJob['platform'], source: prepared.get(s.id)!, workDir: join(ctx.runDir, 'build', safeName(s.id), platform.name) };
+      const job: BuildJob = { record, platform, source: prepared.get(s.id)!, workDir: join(ctx.runDir, 'build', safeName(s.id), platform.name) };
       if (platform.builder === 'local') local.push(job);
       else if (ctx.options.dryRun) Object.assign(record, { state: 'skipped', message: 'dry run: not submitted to Koji' });
-      else koji.push(job);
+      // the config schema requires a target for every koji platform
+      else koji.push({ ...job, platform: { ...platform, target: platform.target! } });
     }
   }
   const abort = new AbortController();

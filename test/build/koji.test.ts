@@ -231,6 +231,15 @@ describe('Koji builder (build step against the test hub)', () => {
     expect(hub.methodCounts().uploadFile).toBeUndefined();
   });
 
+  test('a dry run submits nothing to Koji', async () => {
+    const hub = await startHub();
+    const f = kojiFixture(hub);
+    expect(await executeStep('build', { config: f.configFile, runDir: f.runDir, quiet: true, dryRun: true })).toBe(0);
+    const result = JSON.parse(readFileSync(join(f.runDir, 'build.json'), 'utf8')) as BuildResult;
+    expect(result.builds.map((b) => b.state)).toEqual(['skipped', 'skipped']);
+    expect(hub.requests).toEqual([]);
+  });
+
   test('an unknown target is a clear error naming it, and nothing is submitted', async () => {
     const { hub, code, result } = await runKoji({ targets: ['f40-candidate'] });
     expect(code).toBe(1);
