@@ -31,9 +31,15 @@ export interface KojiContext {
 /** Build states of getBuild that mean "nothing to do": BUILDING 0, COMPLETE 1. */
 const BUILD_EXISTS = new Set([0, 1]);
 
-/** Where koji keeps a task's output under topurl (koji.PathInfo.task). */
-function taskFileUrl(topurl: string, taskId: number, file: string): string {
-  return `${topurl.replace(/\/$/, '')}/work/tasks/${taskId % 10000}/${taskId}/${encodeURIComponent(file)}`;
+/**
+ * Where an RPM lives under topurl (koji.PathInfo): a real build's packages/<n>/<v>/<r>/<arch>/,
+ * a scratch build's only in its task's work dir.
+ */
+function rpmUrl(topurl: string, scratch: boolean, taskId: number, file: string): string {
+  const top = topurl.replace(/\/$/, '');
+  const m = /^(.+)-([^-]+)-([^-]+)\.([^.]+)\.rpm$/.exec(file);
+  if (scratch || !m) return `${top}/work/tasks/${taskId % 10000}/${taskId}/${encodeURIComponent(file)}`;
+  return `${top}/packages/${m[1]}/${m[2]}/${m[3]}/${m[4]}/${encodeURIComponent(file)}`;
 }
 
 async function openSessions(jobs: KojiJob[], ctx: KojiContext): Promise<Map<string, KojiSession>> {
@@ -126,7 +132,7 @@ async function finish(job: KojiJob, tasks: Map<number, TaskInfo>, session: KojiS
     for (const child of children.filter((c) => c.method === 'buildArch')) {
       const files = await session.call('listTaskOutput', child.id);
       const rpms = (Array.isArray(files) ? files : []).filter((f): f is string => typeof f === 'string' && f.endsWith('.rpm'));
-      job.record.rpms.push(...rpms.map((f) => (topurl ? taskFileUrl(topurl, child.id, f) : f)));
+      job.record.rpms.push(...rpms.map((f) => (topurl ? rpmUrl(topurl, ctx.settings.scratch, child.id, f) : f)));
     }
     if (!topurl) job.record.message = `profile ${session.profile.name} has no topurl: RPMs are named, not linked`;
   } else if (root?.state === 'FAILED') {

@@ -197,7 +197,7 @@ describe('Koji builder (build step against the test hub)', () => {
     const [ok, bad] = result.builds;
     const release = `0.20261121.git${f.sha.slice(0, 7)}`;
     expect(ok).toMatchObject({ platform: 'fedora-40', builder: 'koji', state: 'built', nvr: `hello-1.0-${release}.fc40`, url: `https://koji.example.org/koji/taskinfo?taskID=${ok!.taskId}` });
-    expect(ok!.rpms).toEqual([expect.stringMatching(/^https:\/\/koji\.example\.org\/kojifiles\/work\/tasks\/\d+\/\d+\/hello-1\.0-.*\.fc40\.noarch\.rpm$/)]);
+    expect(ok!.rpms).toEqual([`https://koji.example.org/kojifiles/packages/hello/1.0/${release}.fc40/noarch/hello-1.0-${release}.fc40.noarch.rpm`]);
     expect(bad).toMatchObject({ platform: 'fedora-41', state: 'failed', message: expect.stringContaining('BuildError (fault 1005)') });
     expect(bad!.logs.map((l) => l.split('-').pop())).toEqual(['build.log', 'root.log']);
     expect(readFileSync(join(f.runDir, bad!.logs[0]!), 'utf8')).toContain('Bad exit status');
@@ -225,8 +225,10 @@ describe('Koji builder (build step against the test hub)', () => {
   test('SCM mode submits the pushed commit\'s URL, uploads nothing, and checks the NVR of the committed spec', async () => {
     const { f, hub, code, result } = await runKoji({}, { platforms: [{ name: 'fedora-40', builder: 'koji', target: 'f40-candidate', dist: '.fc40' }], build: { submit: 'scm', scmUrl: 'git+https://src.example.org/{repo}.git#{sha}', scratch: true, priority: 5 } });
     expect(code).toBe(0);
-    expect(result.builds[0]).toMatchObject({ state: 'built', nvr: 'hello-1.0-1.fc40' });
     const root = [...hub.tasks.values()].find((t) => t.parent === null)!;
+    const child = [...hub.tasks.values()].find((t) => t.parent === root.id)!;
+    // a scratch build's RPMs stay in its task's work dir
+    expect(result.builds[0]).toMatchObject({ state: 'built', nvr: 'hello-1.0-1.fc40', rpms: [`https://koji.example.org/kojifiles/work/tasks/${child.id}/${child.id}/hello-1.0-1.fc40.noarch.rpm`] });
     expect(root.request).toEqual([`git+https://src.example.org/hello.git#${f.sha}`, 'f40-candidate', { scratch: true }]);
     expect(hub.methodCounts().uploadFile).toBeUndefined();
   });
