@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PatchlineError } from '../core/errors.js';
 import { resolveFrom, type RepoBuildConfig } from '../core/config.js';
@@ -33,10 +33,25 @@ function archiveFormat(file: string): string | undefined {
   return undefined;
 }
 
+/** Patches and extra sources kept beside a spec in a packaging dir of the repo, into SOURCES. */
+async function checkoutSpecDir(git: Git, commit: string, dir: string, sourceDir: string): Promise<void> {
+  const tree = join(sourceDir, '.tree');
+  mkdirSync(tree, { recursive: true });
+  // A throwaway index, so that the clone's own index and work tree stay as apply left them.
+  await git.run(['--work-tree', tree, 'checkout', commit, '--', dir], { env: { GIT_INDEX_FILE: join(sourceDir, '.index') } });
+  for (const f of readdirSync(join(tree, dir))) {
+    const path = join(tree, dir, f);
+    if (statSync(path).isFile()) copyFileSync(path, join(sourceDir, f));
+  }
+  rmSync(tree, { recursive: true, force: true });
+  rmSync(join(sourceDir, '.index'), { force: true });
+}
+
 async function specText(git: Git, commit: string, cfg: RepoBuildConfig, baseDir: string, sourceDir: string): Promise<string> {
   if (cfg.spec !== undefined) {
     const r = await git.run(['show', `${commit}:${cfg.spec}`], { allowFailure: true });
     if (r.code !== 0) throw new PatchlineError('ESPEC', `the spec ${cfg.spec} is not in commit ${commit.slice(0, 12)}`, { input: cfg.spec });
+    if (dirname(cfg.spec) !== '.') await checkoutSpecDir(git, commit, dirname(cfg.spec), sourceDir);
     return r.stdout;
   }
   const file = resolveFrom(baseDir, cfg.specFile!);

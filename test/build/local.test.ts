@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeStep } from '../../src/core/step.js';
@@ -32,6 +33,17 @@ describe('local builder (real rpmbuild)', () => {
     const spec = readFileSync(join(f.runDir, 'build/hello_master_say-more-v1/source/hello.spec'), 'utf8');
     expect(spec).toContain(`Release: ${release}%{?dist}`);
     expect(spec).toMatch(/%changelog\n\* Sat Nov 21 2026 patchline <patchline@localhost> - 1\.0-0\.20261121\.git[0-9a-f]{7}\n- Snapshot of series hello\/master\/say-more-v1 .*\n- Message-ID: <1\.patch@example\.org>\n\n\* Mon Jan 01 2024/);
+  });
+
+  test('patches kept beside a spec in a packaging dir of the repo are in SOURCES', async () => {
+    const patch = ['--- a/hello.sh', '+++ b/hello.sh', '@@ -1,2 +1,2 @@', ' #!/bin/sh', '-echo hello, patched', '+echo hello, packaged', ''].join('\n');
+    const f = makePackageFixture({ specPath: 'rpm/hello.spec', files: { 'rpm/packaging.patch': patch }, preamble: ['Patch0: packaging.patch'], prep: ['%patch -P 0 -p1'] });
+    const { code, result } = await runBuild(f);
+    expect(result.builds[0]!.message).toBeUndefined();
+    expect(code).toBe(0);
+    expect(readFileSync(join(f.runDir, 'build/hello_master_say-more-v1/source/SOURCES/packaging.patch'), 'utf8')).toBe(patch);
+    // the clone apply works in is left as it was
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: f.repoDir, encoding: 'utf8' })).toBe('');
   });
 
   test('a failing %build fails the build with rpmbuild\'s message and its build.log', async () => {

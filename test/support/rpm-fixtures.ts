@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ApplyResult } from '../../src/apply/types.js';
 import type { Config, PlatformConfig, BuildConfig } from '../../src/core/config.js';
@@ -14,6 +14,11 @@ export interface PackageOptions {
   preamble?: string[];
   /** Leave Name: out of the spec. */
   noName?: boolean;
+  /** Lines after %setup in %prep. */
+  prep?: string[];
+  /** Where the spec lives in the repo (default hello.spec), and more files to commit (path -> text). */
+  specPath?: string;
+  files?: Record<string, string>;
   platforms?: PlatformConfig[];
   build?: BuildConfig;
 }
@@ -52,6 +57,7 @@ export function helloSpec(opts: PackageOptions = {}): string {
     '',
     '%prep',
     '%setup -q',
+    ...(opts.prep ?? []),
     '',
     '%build',
     opts.buildScript ?? 'sh -n hello.sh',
@@ -77,7 +83,11 @@ export function makePackageFixture(opts: PackageOptions = {}): PackageFixture {
   mkdirSync(repoDir, { recursive: true });
   git(repoDir, 'init', '-q', '-b', 'master');
   writeFileSync(join(repoDir, 'hello.sh'), '#!/bin/sh\necho hello\n');
-  writeFileSync(join(repoDir, 'hello.spec'), helloSpec(opts));
+  const specPath = opts.specPath ?? 'hello.spec';
+  for (const [path, text] of Object.entries({ ...opts.files, [specPath]: helloSpec(opts) })) {
+    mkdirSync(dirname(join(repoDir, path)), { recursive: true });
+    writeFileSync(join(repoDir, path), text);
+  }
   git(repoDir, 'add', '.');
   git(repoDir, 'commit', '-q', '-m', 'hello');
   writeFileSync(join(repoDir, 'hello.sh'), '#!/bin/sh\necho hello, patched\n');
@@ -88,7 +98,7 @@ export function makePackageFixture(opts: PackageOptions = {}): PackageFixture {
   const config: Config = {
     stateDir: 'state',
     sources: [{ type: 'mbox', name: 'list', path: 'list.mbox' }],
-    repos: { hello: { url: repoDir, branches: ['master'], build: { spec: 'hello.spec', package: 'hello' } } },
+    repos: { hello: { url: repoDir, branches: ['master'], build: { spec: specPath, package: 'hello' } } },
     ...(opts.platforms ? { platforms: opts.platforms } : {}),
     build: { pollInterval: 0.05, ...opts.build },
   };
