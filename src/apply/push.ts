@@ -9,5 +9,7 @@ export async function pushHead(git: Git, target: string): Promise<PushOutcome> {
   const text = `${r.stdout}\n${r.stderr}`;
   // Not a fast-forward any more, or the remote ref changed between our check and its update.
   const rejected = /\[rejected\]|\((?:fetch first|non-fast-forward|stale info|failed to update ref)\)|cannot lock ref .* but expected/.test(text);
-  return { ok: false, rejected, message: gitMessage(r) || text.trim().split('\n').slice(-2).join('; ') };
+  // The porcelain status of the ref ("!<tab>ref<tab>[remote rejected] (why)") and what the remote said say more than git's summary.
+  const status = text.split('\n').filter((l) => l.startsWith('!\t') || /^remote: \S/.test(l)).map((l) => l.replace(/\t/g, ' ').replace(/\s+$/, ''));
+  return { ok: false, rejected, message: [...status, gitMessage(r)].filter(Boolean).join('; ') };
 }

@@ -197,6 +197,31 @@ describe('apply: series onto the configured branch with git am', () => {
     expect(readFileSync(join(remote, 'moved'), 'utf8')).toBe('');
   });
 
+  test('part of a series already upstream: only the rest is applied; a push the remote refuses fails the series (exit 1)', async () => {
+    const { work, remote } = await makeRemote(root, { 'a.txt': lines(10, 'a'), 'b.txt': lines(10, 'b') });
+    const base = (await work.revParse('HEAD'))!;
+    await commitFiles(work, 'a: edit', { 'a.txt': lines(10, 'a').replace('a line 4\n', 'a line IV\n') });
+    await commitFiles(work, 'b: edit', { 'b.txt': lines(10, 'b').replace('b line 4\n', 'b line IV\n') });
+    const project = makeProject(root, { demo: { url: 'remote.git', branches: ['master'] } });
+    const series = await seriesFrom(work, `${base}..HEAD`, project, { id: 's', repo: 'demo', branch: 'master' }, root);
+    writeHarvest(project.runDir, [series]);
+    await work.run(['push', '--quiet', 'origin', 'HEAD~1:refs/heads/master']); // upstream took 1/2 (by hand: no Message-Id)
+
+    writeFileSync(join(remote, 'hooks', 'pre-receive'), '#!/bin/sh\necho "branch is frozen" >&2\nexit 1\n', { mode: 0o755 });
+    const refused = await runApply(project);
+    expect(refused.code).toBe(1);
+    expect(refused.result.series[0]).toMatchObject({ status: 'failed', failure: { kind: 'push' } });
+    expect(refused.result.series[0]!.failure!.message).toMatch(/pre-receive hook declined/);
+    expect(refused.result.branches[0]).toMatchObject({ pushed: false, retried: false, error: { code: 'EPUSH' } });
+
+    writeFileSync(join(remote, 'hooks', 'pre-receive'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const { code, result } = await runApply(project);
+    expect(code).toBe(0);
+    expect(result.series[0]!.alreadyApplied).toEqual([expect.objectContaining({ number: 1, how: 'patch-id', sha: (await work.revParse('HEAD~1'))! })]);
+    expect(result.series[0]!.commits.map((c) => [c.number, c.subject])).toEqual([[2, 'b: edit']]);
+    expect((await new Git(remote).output(['log', '--format=%s', 'master'])).split('\n')).toEqual(['b: edit', 'a: edit', 'base']);
+  });
+
   test('mail-borne names reach git only as arguments: shell metacharacters never run, unknown branches are refused', async () => {
     const { work, remote } = await makeRemote(root, { 'a.txt': lines(10, 'a') });
     const base = (await work.revParse('HEAD'))!;
