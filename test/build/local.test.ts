@@ -46,6 +46,13 @@ describe('local builder (real rpmbuild)', () => {
     expect(execFileSync('git', ['status', '--porcelain'], { cwd: f.repoDir, encoding: 'utf8' })).toBe('');
   });
 
+  test('Version from git describe: the spec, the tarball prefix and the RPM all carry it', async () => {
+    const f = makePackageFixture({ tag: 'v2.3.1', build: { version: 'git-describe', release: '0.{date}.{shortsha}' } });
+    const { code, result } = await runBuild(f);
+    expect(code).toBe(0);
+    expect(result.builds[0]!.rpms).toEqual([expect.stringMatching(new RegExp(`/hello-2\\.3\\.1-0\\.20261121\\.${f.sha.slice(0, 7)}\\.noarch\\.rpm$`))]);
+  });
+
   test('a failing %build fails the build with rpmbuild\'s message and its build.log', async () => {
     const f = makePackageFixture({ buildScript: 'echo compiling; exit 3' });
     const { code, result } = await runBuild(f);

@@ -19,6 +19,8 @@ export interface PackageOptions {
   /** Where the spec lives in the repo (default hello.spec), and more files to commit (path -> text). */
   specPath?: string;
   files?: Record<string, string>;
+  /** Tag the first commit with this (for build.version git-describe). */
+  tag?: string;
   platforms?: PlatformConfig[];
   build?: BuildConfig;
 }
@@ -90,6 +92,7 @@ export function makePackageFixture(opts: PackageOptions = {}): PackageFixture {
   }
   git(repoDir, 'add', '.');
   git(repoDir, 'commit', '-q', '-m', 'hello');
+  if (opts.tag) git(repoDir, 'tag', '-a', '-m', opts.tag, opts.tag);
   writeFileSync(join(repoDir, 'hello.sh'), '#!/bin/sh\necho hello, patched\n');
   git(repoDir, 'commit', '-q', '-am', 'say more');
   const sha = git(repoDir, 'rev-parse', 'HEAD').trim();
