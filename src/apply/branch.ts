@@ -8,7 +8,7 @@ import { amPatches } from './am.js';
 import { fetchBranches } from './clone.js';
 import { pushHead } from './push.js';
 import type { ApplySettings } from './settings.js';
-import type { BranchApplyResult, SeriesApplyResult } from './types.js';
+import { failedSeries, type BranchApplyResult, type SeriesApplyResult } from './types.js';
 
 export interface SeriesToApply {
   id: string;
@@ -60,18 +60,17 @@ async function applyAll(git: Git, job: BranchJob, progress: Progress, firstFound
     try {
       results.push(await applySeries(git, series, job.settings, progress, i === 0 ? firstFound : undefined));
     } catch (err) {
-      const e = asPatchlineError(err, 'EGIT');
-      results.push({ id: series.id, repo: series.repo, branch: series.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'git', files: [], message: e.message } });
+      results.push(failedSeries(series, { kind: 'git', files: [], message: asPatchlineError(err, 'EGIT').message }));
     }
   }
   return results;
 }
 
-function failAll(job: BranchJob, kind: 'git' | 'push', message: string, earlier?: SeriesApplyResult[]): SeriesApplyResult[] {
+/** Every series of the job failed for one reason (series already failed or already applied keep their own record). */
+export function failAll(job: Pick<BranchJob, 'series'>, kind: 'git' | 'push', message: string, earlier?: SeriesApplyResult[]): SeriesApplyResult[] {
   return job.series.map((s, i) => {
     const before = earlier?.[i];
-    if (before && before.status !== 'applied') return before;
-    return { id: s.id, repo: s.repo, branch: s.branch, status: 'failed', ...(before?.baseCommit ? { baseCommit: before.baseCommit } : {}), commits: before?.commits ?? [], alreadyApplied: before?.alreadyApplied ?? [], failure: { kind, files: [], message } };
+    return before && before.status !== 'applied' ? before : failedSeries(s, { kind, files: [], message }, before);
   });
 }
 

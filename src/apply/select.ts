@@ -4,7 +4,7 @@ import type { Config } from '../core/config-types.js';
 import type { HarvestResult, SeriesResult } from '../harvest/types.js';
 import type { SeriesToApply } from './branch.js';
 import { applySettings, isSafeRefWord } from './settings.js';
-import type { SeriesApplyResult } from './types.js';
+import { failedSeries, type SeriesApplyResult } from './types.js';
 
 export interface Selection {
   /** Ready series to apply, grouped by repo then branch, each group in apply order. */
@@ -57,7 +57,7 @@ export function selectSeries(harvest: HarvestResult, config: Config, stateDir: s
     if ((only.repo !== undefined && s.repo !== only.repo) || (only.branch !== undefined && s.branch !== only.branch)) return;
     const why = refusal(config, s, stateDir);
     if (why) {
-      refused.push({ id: s.id, repo: s.repo, branch: s.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'refused', files: [], message: why } });
+      refused.push(failedSeries(s, { kind: 'refused', files: [], message: why }));
       return;
     }
     const branches = grouped.get(s.repo) ?? new Map<string, Array<{ s: SeriesResult; index: number }>>();

@@ -4,7 +4,7 @@ import { ExitCode, asPatchlineError } from '../core/errors.js';
 import { createProgress } from '../core/progress.js';
 import { readResult, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
-import { applyBranch, cloneEnv, type BranchJob } from './branch.js';
+import { applyBranch, cloneEnv, failAll, type BranchJob } from './branch.js';
 import { cloneDir, openClone, remoteUrl } from './clone.js';
 import { selectSeries } from './select.js';
 import { applySettings, pushTarget } from './settings.js';
@@ -30,6 +30,13 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
   mkdirSync(tmpDir, { recursive: true });
   const patches = [...groups.values()].flatMap((b) => [...b.values()].flat()).reduce((n, s) => n + s.patches.length, 0);
   const progress = createProgress('apply', patches);
+  /** A git failure outside any one series (clone, fetch, checkout): every series of the branch failed, the others go on. */
+  const failBranch = (job: BranchJob, err: unknown) => {
+    const e = asPatchlineError(err, 'EGIT');
+    log.warn(`${job.repo}/${job.branch}: ${e.message}`);
+    branches.push({ repo: job.repo, branch: job.branch, target: job.target, pushed: false, retried: false, error: { code: e.code, message: e.message } });
+    series.push(...failAll(job, 'git', e.message));
+  };
   try {
     for (const [repo, byBranch] of groups) {
       const settings = applySettings(config, repo);
@@ -47,18 +54,17 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
         const refs = [...new Set(jobs.flatMap((j) => [j.branch, j.target]))];
         clone = await openClone(cloneDir(stateDir, repo), remoteUrl(config.repos[repo]!.url, baseDir), refs, cloneEnv({ settings }));
       } catch (err) {
-        const e = asPatchlineError(err, 'EGIT');
-        log.warn(`${repo}: ${e.message}`);
-        for (const j of jobs) {
-          branches.push({ repo, branch: j.branch, target: j.target, pushed: false, retried: false, error: { code: e.code, message: e.message } });
-          for (const s of j.series) series.push({ id: s.id, repo, branch: j.branch, status: 'failed', commits: [], alreadyApplied: [], failure: { kind: 'git', files: [], message: e.message } });
-        }
+        for (const job of jobs) failBranch(job, err);
         continue;
       }
       for (const job of jobs) {
-        const done = await applyBranch(clone, job, progress);
-        branches.push(done.branch);
-        series.push(...done.series);
+        try {
+          const done = await applyBranch(clone, job, progress);
+          branches.push(done.branch);
+          series.push(...done.series);
+        } catch (err) {
+          failBranch(job, err);
+        }
       }
     }
   } finally {

@@ -65,3 +65,17 @@ export interface ApplyResult {
   branches: BranchApplyResult[];
   series: SeriesApplyResult[];
 }
+
+/** The result of a series that failed before or instead of git am's own failure record. */
+export function failedSeries(s: { id: string; repo: string; branch: string }, failure: ApplyFailure, earlier?: Pick<SeriesApplyResult, 'baseCommit' | 'commits' | 'alreadyApplied'>): SeriesApplyResult {
+  return {
+    id: s.id,
+    repo: s.repo,
+    branch: s.branch,
+    status: 'failed',
+    ...(earlier?.baseCommit ? { baseCommit: earlier.baseCommit } : {}),
+    commits: earlier?.commits ?? [],
+    alreadyApplied: earlier?.alreadyApplied ?? [],
+    failure,
+  };
+}

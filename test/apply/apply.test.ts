@@ -222,6 +222,20 @@ describe('apply: series onto the configured branch with git am', () => {
     expect((await new Git(remote).output(['log', '--format=%s', 'master'])).split('\n')).toEqual(['b: edit', 'a: edit', 'base']);
   });
 
+  test('a repo whose remote cannot be fetched fails its series with git\'s message; other repos go on (exit 3)', async () => {
+    const { work } = await makeRemote(root, { 'a.txt': lines(10, 'a') });
+    const base = (await work.revParse('HEAD'))!;
+    await commitFiles(work, 'a: edit', { 'a.txt': 'changed\n' });
+    const project = makeProject(root, { demo: { url: 'remote.git', branches: ['master'] }, gone: { url: 'no-such-remote.git', branches: ['master'] } });
+    const good = await seriesFrom(work, `${base}..HEAD`, project, { id: 'good', repo: 'demo', branch: 'master' }, root);
+    writeHarvest(project.runDir, [{ ...good, id: 'lost', repo: 'gone' }, good]);
+    const { code, result } = await runApply(project);
+    expect(code).toBe(3);
+    expect(result.series.find((s) => s.id === 'lost')).toMatchObject({ status: 'failed', failure: { kind: 'git', message: expect.stringMatching(/no-such-remote\.git/) } });
+    expect(result.branches.find((b) => b.repo === 'gone')).toMatchObject({ pushed: false, error: { code: 'EGIT' } });
+    expect(result.series.find((s) => s.id === 'good')!.status).toBe('applied');
+  });
+
   test('mail-borne names reach git only as arguments: shell metacharacters never run, unknown branches are refused', async () => {
     const { work, remote } = await makeRemote(root, { 'a.txt': lines(10, 'a') });
     const base = (await work.revParse('HEAD'))!;
