@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { PatchlineError } from '../../src/core/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { latestRunDir, readResult, readResultIfExists, resolveRunDir, writeResult } from '../../src/core/results.js';
@@ -7,7 +8,16 @@ describe('result files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pl-results-'));
 
   test('validated on write', () => {
-    expect(() => writeResult(dir, 'apply', { series: [{ id: 's', status: 'bogus' }] } as never)).toThrow(/apply.json does not match its schema: .*series.0.status: expected one of applied/);
+    let error: PatchlineError | undefined;
+    try {
+      writeResult(dir, 'apply', { series: [{ id: 's', status: 'bogus' }] } as never);
+    } catch (err) {
+      error = err as PatchlineError;
+    }
+    expect(error?.code).toBe('ERESULT');
+    expect(error?.message).toMatch(/^apply.json does not match its schema: /);
+    expect(error?.details?.errors).toEqual(expect.arrayContaining([expect.stringMatching(/^series.0.status: expected one of applied/)]));
+    expect(existsSync(join(dir, 'apply.json'))).toBe(false);
   });
 
   test('validated on read', () => {
