@@ -195,19 +195,27 @@ async function runKojiBuilds(jobs: KojiJob[], sessions: Map<string, KojiSession>
     [...sessions.values()].map(async (session) => {
       const mine = [...started.entries()].filter(([, s]) => sessionOf(s.job) === session);
       if (mine.length === 0) return;
-      const tasks = await watchTasks(
-        session,
-        mine.map(([id]) => id),
-        {
-          pollIntervalMs: ctx.settings.pollIntervalMs,
-          signal: ctx.signal,
-          onChange: (task) => {
-            ctx.log.info(`koji: ${describeTask(task)}: ${task.state}${session.taskUrl(task.id) ? ` ${session.taskUrl(task.id)}` : ''}`);
-            const s = started.get(task.id);
-            if (s && FINISHED.has(task.state)) s.job.record.durationSeconds = (Date.now() - s.at) / 1000;
+      let tasks: Map<number, TaskInfo>;
+      try {
+        tasks = await watchTasks(
+          session,
+          mine.map(([id]) => id),
+          {
+            pollIntervalMs: ctx.settings.pollIntervalMs,
+            signal: ctx.signal,
+            onChange: (task) => {
+              ctx.log.info(`koji: ${describeTask(task)}: ${task.state}${session.taskUrl(task.id) ? ` ${session.taskUrl(task.id)}` : ''}`);
+              const s = started.get(task.id);
+              if (s && FINISHED.has(task.state)) s.job.record.durationSeconds = (Date.now() - s.at) / 1000;
+            },
           },
-        },
-      );
+        );
+      } catch (err) {
+        // The hub stayed unreachable past the retries: the tasks may still run; say so in build.json.
+        const e = asPatchlineError(err, 'EKOJI');
+        for (const [id, s] of mine) Object.assign(s.job.record, { state: 'failed', message: `lost track of Koji task ${id}: ${e.message}`, error: e.toJSON() });
+        return;
+      }
       if (ctx.signal.aborted) {
         for (const [id] of mine.filter(([id]) => !FINISHED.has(tasks.get(id)?.state ?? 'FREE'))) {
           await cancelTask(session, id);

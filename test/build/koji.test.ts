@@ -258,6 +258,19 @@ describe('Koji builder (build step against the test hub)', () => {
     expect(hub.dropConnections).toBe(0);
   });
 
+  test('a hub lost during the watch: build.json still names the task, exit 1', async () => {
+    const hub = await startHub({ outcomes: { 'f40-candidate': 'hang' } });
+    const f = kojiFixture(hub, { platforms: [{ name: 'fedora-40', builder: 'koji', target: 'f40-candidate' }], build: { retries: 1 } });
+    const cut = setInterval(() => {
+      if (hub.requests.some((r) => r.methods.includes('getTaskInfo'))) hub.dropConnections = 1000;
+    }, 10);
+    const code = await executeStep('build', { config: f.configFile, runDir: f.runDir, quiet: true });
+    clearInterval(cut);
+    expect(code).toBe(1);
+    const result = JSON.parse(readFileSync(join(f.runDir, 'build.json'), 'utf8')) as BuildResult;
+    expect(result.builds[0]).toMatchObject({ state: 'failed', taskId: 1, message: expect.stringContaining('lost track of Koji task 1') });
+  });
+
   test('SIGTERM to the real step process cancels the tasks it started', async () => {
     const hub = await startHub({ outcomes: { 'f40-candidate': 'hang', 'f41-candidate': 'hang' } });
     const f = kojiFixture(hub);
