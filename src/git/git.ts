@@ -17,20 +17,22 @@ export interface GitRunOptions {
   allowFailure?: boolean;
 }
 
-// Variables that would point git at another repo, identity or config than the one we chose.
-const INHERITED_GIT_VARS = /^GIT_/;
+// The operator's transport settings pass (ssh, askpass for Jenkins credentials, CA files, tracing);
+// every other GIT_* variable (GIT_DIR, GIT_INDEX_FILE, identities, config...) is dropped.
+const PASSED_GIT_VARS = /^GIT_(ASKPASS|SSH|SSH_COMMAND|SSH_VARIANT|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|TRACE\w*|CURL_VERBOSE)$/;
 
 /**
- * A neutral environment: no system or global config surprises (HOME stays for ssh keys and
- * known_hosts), C locale so messages parse, and nothing that could wait for a person.
+ * A neutral environment: no system config and no ~/.gitconfig surprises (HOME stays for ssh keys
+ * and known_hosts; an operator who needs credential helpers or insteadOf rules names a file in
+ * GIT_CONFIG_GLOBAL), C locale so messages parse, and nothing that could wait for a person.
  */
 export function neutralGitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!INHERITED_GIT_VARS.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_') || PASSED_GIT_VARS.test(k)) env[k] = v;
   return {
     ...env,
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL || '/dev/null',
     LC_ALL: 'C',
     LANGUAGE: 'C',
     GIT_TERMINAL_PROMPT: '0',

@@ -24,14 +24,20 @@ describe('src/git: the one module that runs git', () => {
     expect(await new Git(join(root, 'r')).revParse('no-such-branch')).toBeUndefined();
   });
 
-  test('the environment is neutral: no inherited GIT_* variables, no global or system config, C locale, no prompts', () => {
-    process.env.GIT_DIR = '/somewhere/else';
+  test('the environment is neutral: no GIT_* variables but the transport ones, no system or ~/.gitconfig, C locale, no prompts', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { GIT_DIR: '/somewhere/else', GIT_AUTHOR_NAME: 'Mallory', GIT_ASKPASS: '/usr/lib/askpass' });
+    delete process.env.GIT_CONFIG_GLOBAL;
     try {
       const env = neutralGitEnv({ GIT_COMMITTER_NAME: 'x' });
       expect(env.GIT_DIR).toBeUndefined();
-      expect(env).toMatchObject({ GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_COMMITTER_NAME: 'x' });
+      expect(env.GIT_AUTHOR_NAME).toBeUndefined();
+      expect(env).toMatchObject({ GIT_ASKPASS: '/usr/lib/askpass', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_COMMITTER_NAME: 'x' });
+      process.env.GIT_CONFIG_GLOBAL = '/etc/patchline/gitconfig';
+      expect(neutralGitEnv().GIT_CONFIG_GLOBAL).toBe('/etc/patchline/gitconfig');
     } finally {
-      delete process.env.GIT_DIR;
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
     }
   });
 
