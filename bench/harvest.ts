@@ -2,9 +2,10 @@
  * `npm run bench:harvest`: a real dovecot with a 20,000-message mailbox (patch series like the
  * corpus, reviews and chatter mixed in; PATCHLINE_BENCH_MESSAGES overrides the count). Prints the
  * raw imapflow full-source fetch (msgs/s), the harvest (msgs/s, ratio to raw; target >= 0.5) and
- * a second harvest with no new mail (seconds; target < 0.5).
+ * a second harvest with no new mail (seconds; target < 0.5). PATCHLINE_BENCH_DIR puts the state
+ * dir elsewhere (e.g. /dev/shm, to see how much of the harvest is the disk).
  */
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -97,7 +98,7 @@ async function rawFetch(d: Dovecot): Promise<number> {
 
 async function timedHarvest(configPath: string, stateDir: string): Promise<{ seconds: number; seen: number }> {
   const loaded = loadConfig(configPath, { stateDir });
-  const runDir = mkdtempSync(join(tmpdir(), 'pl-bench-run-'));
+  const runDir = mkdtempSync(join(stateDir, '..', 'run-'));
   const start = performance.now();
   const outcome = await harvest(loaded, { runId: 'bench', log: createLogger({ quiet: true }) });
   writeResult(runDir, 'harvest', outcome.result);
@@ -106,10 +107,10 @@ async function timedHarvest(configPath: string, stateDir: string): Promise<{ sec
 }
 
 const dovecot = await startDovecot();
+const dir = mkdtempSync(join(process.env.PATCHLINE_BENCH_DIR ?? tmpdir(), 'pl-bench-'));
 try {
   console.log(`generating ${TOTAL} messages in dovecot ...`);
   await fillMailbox(dovecot, generate(TOTAL));
-  const dir = mkdtempSync(join(tmpdir(), 'pl-bench-'));
   const configPath = join(dir, 'patchline.yaml');
   process.env.PL_BENCH_IMAP_PASSWORD = dovecot.password;
   writeFileSync(configPath, stringify({
@@ -128,4 +129,5 @@ try {
   console.log(`archive: ${readdirSync(join(dir, 'state', 'archive')).length} day directories`);
 } finally {
   await dovecot.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 /** Shared by the harvest tests: the corpus, configs in temp dirs, running the step, snapshots of the archive. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
@@ -31,9 +31,16 @@ export function corpusMessage(file: string): Buffer {
   return readFileSync(join(CORPUS, 'messages', file));
 }
 
+const tempDirs: string[] = [];
+/** A temp dir removed after the test file (PATCHLINE_KEEP_TEMP=1 keeps them for a post-mortem). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `pl-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `pl-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
+afterAll(() => {
+  if (!process.env.PATCHLINE_KEEP_TEMP) for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Write a patchline.yaml (repo nbdkit, branches master and stable-1.32) into `dir`. */
 export function writeConfig(dir: string, sources: unknown[], extra: Record<string, unknown> = {}): string {
