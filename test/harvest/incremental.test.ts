@@ -1,8 +1,8 @@
 /** IMAP is incremental: a later run reads only new mail, completes held-back series, and archives nothing twice. */
-import { readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendMessages, startDovecot, type Dovecot } from '../support/dovecot.js';
-import { CORPUS_FILES, archiveStamps, corpusMessage, runHarvest, tempDir, writeConfig } from './support.js';
+import { CORPUS_FILES, archiveStamps, corpusMessage, mboxOf, runHarvest, tempDir, writeConfig, writeMaildir } from './support.js';
 
 let dovecot: Dovecot;
 beforeAll(async () => {
@@ -72,4 +72,35 @@ test('the missing 2/4 arrives later: S2 becomes ready, nothing else is archived 
   expect(third.result.counts).toMatchObject({ seen: 30, duplicate: 30 });
   expect(third.result.messages.every((m) => /already harvested/.test(m.reason ?? ''))).toBe(true);
   expect(archiveStamps(state)).toEqual(after);
+});
+
+test('an mbox that grows is read from where the last run stopped; a rewritten one is read again, as duplicates', async () => {
+  const dir = tempDir('incremental-mbox');
+  const path = join(dir, 'list.mbox');
+  const messages = CORPUS_FILES.map(corpusMessage);
+  writeFileSync(path, mboxOf(messages.slice(0, 20)));
+  const config = writeConfig(dir, [{ type: 'mbox', name: 'list', path }]);
+  const state = join(dir, 'state');
+  expect((await runHarvest(config, state)).result.counts.seen).toBe(20);
+  appendFileSync(path, mboxOf(messages.slice(20)));
+  const grown = await runHarvest(config, state);
+  expect(grown.result.messages.map((m) => m.source)).toEqual(messages.slice(20).map((_, i) => `list:#${21 + i}`));
+  expect(grown.result.sources[0]).not.toHaveProperty('rescanned');
+  expect((await runHarvest(config, state)).result.counts.seen).toBe(0);
+  writeFileSync(path, mboxOf([...messages].reverse()));
+  const rewritten = await runHarvest(config, state);
+  expect(rewritten.result.sources[0]).toMatchObject({ seen: 29, rescanned: true });
+  expect(rewritten.result.counts.duplicate).toBe(29);
+});
+
+test('a Maildir message moved from new/ to cur/ by a mail client is not read again', async () => {
+  const dir = tempDir('incremental-maildir');
+  const maildir = writeMaildir(join(dir, 'Maildir'), CORPUS_FILES.slice(0, 5).map(corpusMessage));
+  const config = writeConfig(dir, [{ type: 'maildir', name: 'list', path: maildir }]);
+  const state = join(dir, 'state');
+  expect((await runHarvest(config, state)).result.counts.seen).toBe(5);
+  for (const f of readdirSync(join(maildir, 'new'))) renameSync(join(maildir, 'new', f), join(maildir, 'cur', `${f}:2,S`));
+  writeMaildir(maildir, [corpusMessage(CORPUS_FILES[5]!)], 5);
+  const next = await runHarvest(config, state);
+  expect(next.result.messages.map((m) => m.source)).toEqual([`list:new/${1700000005}.M5P1.test`]);
 });

@@ -1,6 +1,6 @@
 /** An mbox file. Cursor: file identity + byte offset, so a growing mbox is read from where it stopped. */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { PatchlineError } from '../../core/errors.js';
 import { splitMbox } from '../mail/mbox.js';
 import { readCursor, writeCursor } from '../state/cursors.js';
@@ -39,11 +39,21 @@ export class MboxSource implements MailSource {
     }
   }
 
+  /** No news only when it is the same file, of the same size, ending in the same bytes (a rewrite in place is news). */
   async hasNews(): Promise<boolean> {
     const st = this.stat();
     this.cursor = readCursor<MboxCursor>(this.stateDir, this.name);
     const c = this.cursor;
-    return !(c && c.dev === st.dev && c.ino === st.ino && c.offset === st.size);
+    if (!c || c.dev !== st.dev || c.ino !== st.ino || c.offset !== st.size) return true;
+    const start = Math.max(0, c.offset - 4096);
+    const tail = Buffer.alloc(c.offset - start);
+    const fd = openSync(this.path, 'r');
+    try {
+      readSync(fd, tail, 0, tail.length, start);
+    } finally {
+      closeSync(fd);
+    }
+    return tailHash(tail, tail.length) !== c.tail;
   }
 
   async *messages(): AsyncIterable<SourceMessage> {
