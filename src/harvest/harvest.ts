@@ -54,7 +54,7 @@ interface RunState {
   startedAt: string;
 }
 
-export async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<MailSource> {
+async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<MailSource> {
   switch (config.type) {
     case 'imap': {
       // imapflow takes a third of a second to load: only when a source needs it
@@ -101,13 +101,13 @@ function duplicateReason(first: MessageRecord, where: string): string {
   return `Message-ID already harvested from ${first.where} on ${first.harvestedAt.slice(0, 10)} as ${first.bucket}`;
 }
 
-function resultOf(r: MessageRecord, bucket = r.bucket, reason = r.reason, where = r.where): MessageResult {
+function resultOf(r: MessageRecord, bucket = r.bucket, reason = r.reason): MessageResult {
   const from = personLine(r.from);
   return {
     messageId: r.key,
     bucket,
     ...(reason ? { reason } : {}),
-    source: where,
+    source: r.where,
     subject: r.subject,
     ...(from ? { from } : {}),
     ...(r.date ? { date: r.date } : {}),
@@ -118,6 +118,11 @@ function resultOf(r: MessageRecord, bucket = r.bucket, reason = r.reason, where 
     ...(r.inReplyTo ? { inReplyTo: r.inReplyTo } : {}),
     ...(r.trailers?.length ? { trailers: r.trailers } : {}),
   };
+}
+
+/** The thread root (first) and the nearest 19: what threading and superseding look at, bounded for hostile mail. */
+function keptReferences(refs: string[]): string[] {
+  return refs.length <= 20 ? refs : [refs[0]!, ...refs.slice(-19)];
 }
 
 /** What the headers say, before any decision. */
@@ -131,7 +136,7 @@ function baseRecord(key: string, headers: MessageHeaders, where: string, harvest
     ...(headers.from ? { from: headers.from } : {}),
     ...(headers.date ? { date: headers.date.toISOString() } : {}),
     ...(headers.inReplyTo ? { inReplyTo: headers.inReplyTo } : {}),
-    ...(headers.references.length ? { references: headers.references.slice(-20) } : {}),
+    ...(headers.references.length ? { references: keptReferences(headers.references) } : {}),
   };
 }
 
@@ -273,7 +278,7 @@ function annotateParts(messages: MessageResult[], series: Map<string, Series>): 
   }
 }
 
-export function countBuckets(messages: MessageResult[]): Counts {
+function countBuckets(messages: MessageResult[]): Counts {
   const counts = Object.fromEntries(BUCKETS.map((b) => [b, 0])) as Counts;
   counts.seen = messages.length;
   for (const m of messages) counts[m.bucket] += 1;
