@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, PatchlineError } from '../../core/errors.js';
-import { writeJsonAtomic } from '../../core/fsutil.js';
+import { writeFileAtomic } from '../../core/fsutil.js';
 import type { MessageRecord } from './records.js';
 
 const FORMAT = 1;
@@ -53,7 +53,8 @@ export function loadSeen(stateDir: string): Map<string, MessageRecord> {
 
 export function saveSeen(stateDir: string, records: Map<string, MessageRecord>): void {
   const messages = [...records.values()];
-  writeJsonAtomic(join(harvestStateDir(stateDir), 'seen.json'), { format: FORMAT, messages });
+  // compact: it grows with every mail ever harvested, and only patchline reads it
+  writeFileAtomic(join(harvestStateDir(stateDir), 'seen.json'), JSON.stringify({ format: FORMAT, messages }));
 }
 
 /** Where an original lives: a byte range of a pack file (relative to the state dir). */
