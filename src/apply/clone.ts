@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveFrom } from '../core/config.js';
-import { Git } from '../git/git.js';
+import { PatchlineError } from '../core/errors.js';
+import { Git, gitMessage } from '../git/git.js';
 
 /** A URL git understands as remote (scheme://... or scp-like host:path); anything else is a path. */
 function isRemoteUrl(url: string): boolean {
@@ -18,9 +19,8 @@ export function cloneDir(stateDir: string, repo: string): string {
 }
 
 /**
- * The working clone of a repo under the state dir: cloned once, then fetched each run. A run
- * killed in the middle of git am leaves it half-way: abort that and go back to a clean
- * detached HEAD (the clone is a cache; the remote is the truth).
+ * The working clone of a repo under the state dir: made once, then fetched each run. What a
+ * killed run left half-way is undone first (the clone is a cache; the remote is the truth).
  */
 export async function openClone(dir: string, url: string, branches: readonly string[], env: Record<string, string>): Promise<Git> {
   const git = new Git(dir, env);
@@ -32,7 +32,9 @@ export async function openClone(dir: string, url: string, branches: readonly str
     await git.run(['config', 'gc.autoDetach', 'false']);
   } else {
     await recoverClone(git);
-    if ((await git.run(['config', '--get', 'remote.origin.url'], { allowFailure: true })).stdout.trim() !== url) await git.run(['remote', 'set-url', 'origin', '--', url]);
+    const known = await git.run(['config', '--get', 'remote.origin.url'], { allowFailure: true });
+    if (known.code !== 0) await git.run(['remote', 'add', 'origin', '--', url]);
+    else if (known.stdout.trim() !== url) await git.run(['remote', 'set-url', 'origin', '--', url]);
   }
   await fetchBranches(git, branches);
   return git;
@@ -49,7 +51,7 @@ export async function fetchBranches(git: Git, branches: readonly string[]): Prom
     if (r.code !== 0 && /couldn't find remote ref/.test(r.stderr)) {
       await git.run(['update-ref', '-d', `refs/remotes/origin/${branches[i]}`]);
     } else if (r.code !== 0) {
-      await git.run(['fetch', '--quiet', '--no-tags', 'origin', spec]); // throws with git's message
+      throw new PatchlineError('EGIT', `git fetch origin ${spec}: ${gitMessage(r)}`, { input: git.dir, details: { stderr: r.stderr } });
     }
   }
 }
