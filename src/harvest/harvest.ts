@@ -3,7 +3,6 @@
  * the series it touches and write their archive directories. Order of writes (crash safety):
  * originals -> pending journal -> seen-store -> series directories -> cursors -> harvest.json.
  */
-import { createHash } from 'node:crypto';
 import { PatchlineError, asPatchlineError } from '../core/errors.js';
 import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
@@ -13,6 +12,7 @@ import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archiv
 import { classifyMessage } from './classify.js';
 import { parseMessage } from './mail/extract.js';
 import { readHeaders } from './mail/headers.js';
+import { messageKey } from './mail/message-key.js';
 import type { Extraction, MessageHeaders, ParsedMessage } from './mail/types.js';
 import { renderPatchBytes } from './patch-file.js';
 import { reviewTrailers } from './route.js';
@@ -66,10 +66,6 @@ async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<Ma
     case 'maildir':
       return new MaildirSource(config.name, resolveFrom(loaded.baseDir, config.path), loaded.stateDir);
   }
-}
-
-function keyOf(headers: MessageHeaders, raw: Buffer): string {
-  return headers.messageId ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 }
 
 function personLine(p: { name: string; email: string } | undefined): string | undefined {
@@ -174,7 +170,7 @@ function takeMessage(msg: SourceMessage, run: RunState, pattern: RegExp | undefi
   // a Subject line naming PATCH almost always means a full parse: do it first, it brings the headers
   const early = msg.raw.length <= run.maxBytes && PATCH_SUBJECT.test(msg.raw.toString('latin1', 0, 8192)) ? parseMessage(msg.raw, { subjectPattern: pattern }) : undefined;
   const headers = early?.headers ?? readHeaders(msg.raw, { subjectPattern: pattern });
-  const base = baseRecord(keyOf(headers, msg.raw), headers, msg.where, run.startedAt);
+  const base = baseRecord(messageKey(headers, msg.raw), headers, msg.where, run.startedAt);
   const first = run.records.get(base.key);
   if (first) return resultOf(base, 'duplicate', duplicateReason(first, msg.where));
   const record = recordOf(msg.raw, base, headers, run, pattern, early);
