@@ -1,14 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, asPatchlineError } from '../core/errors.js';
+import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import { readResult, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
+import { acquireRunLock, describeOwner, lockPath, type RunLock } from '../run/lock.js';
 import { applyBranch, cloneEnv, failAll, type BranchJob } from './branch.js';
 import { cloneDir, openClone, remoteUrl } from './clone.js';
 import { selectSeries } from './select.js';
 import { applySettings, pushTarget } from './settings.js';
 import type { ApplyResult, BranchApplyResult, SeriesApplyResult } from './types.js';
+
+/** One apply at a time per working clone (Jenkins may run per-branch builds side by side); a killed owner's lock is taken over. */
+async function lockClone(stateDir: string, repo: string, log: Logger): Promise<RunLock> {
+  const dir = join(stateDir, 'locks', `apply-${repo}`);
+  try {
+    return await acquireRunLock(dir, { waitMs: 15 * 60_000, staleMs: 120_000, command: `apply ${repo}`, onWait: (owner) => log.info(`${repo}: the working clone is in use by ${describeOwner(owner)}: waiting`) });
+  } catch (err) {
+    const e = asPatchlineError(err);
+    if (e.code !== 'ELOCKED') throw e;
+    throw new PatchlineError('ELOCKED', `the working clone of ${repo} stayed in use by another apply for 15 minutes (lock ${lockPath(dir)})`, { input: lockPath(dir) });
+  }
+}
 
 /** 0 when nothing failed, 3 when some series failed and others went through, 1 when all failed. */
 export function applyExitCode(series: readonly SeriesApplyResult[]): ExitCode {
@@ -50,21 +64,28 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
         tmpDir,
       }));
       let clone;
+      let lock;
       try {
+        lock = await lockClone(stateDir, repo, log);
         const refs = [...new Set(jobs.flatMap((j) => [j.branch, j.target]))];
         clone = await openClone(cloneDir(stateDir, repo), remoteUrl(config.repos[repo]!.url, baseDir), refs, cloneEnv({ settings }));
       } catch (err) {
+        lock?.release();
         for (const job of jobs) failBranch(job, err);
         continue;
       }
-      for (const job of jobs) {
-        try {
-          const done = await applyBranch(clone, job, progress);
-          branches.push(done.branch);
-          series.push(...done.series);
-        } catch (err) {
-          failBranch(job, err);
+      try {
+        for (const job of jobs) {
+          try {
+            const done = await applyBranch(clone, job, progress);
+            branches.push(done.branch);
+            series.push(...done.series);
+          } catch (err) {
+            failBranch(job, err);
+          }
         }
+      } finally {
+        lock.release();
       }
     }
   } finally {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Git } from '../../src/git/git.js';
 import { commitFiles, FIXTURE_ENV, makeProject, makeRemote, removeDir, tempDir, writeHarvest } from '../support/git-fixtures.js';
@@ -234,6 +234,22 @@ describe('apply: series onto the configured branch with git am', () => {
     expect(result.series.find((s) => s.id === 'lost')).toMatchObject({ status: 'failed', failure: { kind: 'git', message: expect.stringMatching(/no-such-remote\.git/) } });
     expect(result.branches.find((b) => b.repo === 'gone')).toMatchObject({ pushed: false, error: { code: 'EGIT' } });
     expect(result.series.find((s) => s.id === 'good')!.status).toBe('applied');
+  });
+
+  test('two applies of one repo at the same time take turns on the working clone: the series lands once', async () => {
+    const { work, remote } = await makeRemote(root, { 'a.txt': lines(10, 'a') });
+    const base = (await work.revParse('HEAD'))!;
+    await commitFiles(work, 'a: edit', { 'a.txt': 'changed\n' });
+    const project = makeProject(root, { demo: { url: 'remote.git', branches: ['master'] } });
+    const series = await seriesFrom(work, `${base}..HEAD`, project, { id: 's', repo: 'demo', branch: 'master' }, root);
+    const other = { ...project, runDir: join(project.stateDir, 'runs', '20230210T000001Z') };
+    mkdirSync(other.runDir, { recursive: true });
+    writeHarvest(project.runDir, [series]);
+    writeHarvest(other.runDir, [series]);
+    const runs = await Promise.all([runApply(project), runApply(other)]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    expect(runs.map((r) => r.result.series[0]!.status).sort()).toEqual(['already-applied', 'applied']);
+    expect(await new Git(remote).output(['rev-list', '--count', `${base}..master`])).toBe('1');
   });
 
   test('mail-borne names reach git only as arguments: shell metacharacters never run, unknown branches are refused', async () => {
