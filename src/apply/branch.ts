@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { asPatchlineError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
@@ -74,9 +74,19 @@ export function failAll(job: Pick<BranchJob, 'series'>, kind: 'git' | 'push', me
   });
 }
 
+/** Name prefix of a repo's throwaway worktrees in the tmp dir: `%` and `@` never occur in repo names, so no prefix is another's. */
+export function throwawayPrefix(repo: string): string {
+  return `${encodeURIComponent(repo)}@`;
+}
+
+/** Throwaway worktrees a killed dry run left behind (the caller holds the repo's lock). */
+export function removeThrowawayWorktrees(tmpDir: string, repo: string): void {
+  for (const name of readdirSync(tmpDir)) if (name.startsWith(throwawayPrefix(repo))) rmSync(join(tmpDir, name), { recursive: true, force: true });
+}
+
 /** A detached worktree at `tip` in a temp dir, for a dry run. */
 async function throwawayWorktree(clone: Git, job: BranchJob, tip: string): Promise<Git> {
-  const dir = mkdtempSync(join(job.tmpDir, `${job.repo}-`));
+  const dir = mkdtempSync(join(job.tmpDir, throwawayPrefix(job.repo)));
   await clone.run(['worktree', 'add', '--quiet', '--detach', '--', dir, tip]);
   return new Git(dir, cloneEnv(job));
 }

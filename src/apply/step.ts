@@ -6,7 +6,7 @@ import { createProgress } from '../core/progress.js';
 import { readResult, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
 import { acquireRunLock, describeOwner, lockPath, type RunLock } from '../run/lock.js';
-import { applyBranch, cloneEnv, failAll, type BranchJob } from './branch.js';
+import { applyBranch, cloneEnv, failAll, removeThrowawayWorktrees, type BranchJob } from './branch.js';
 import { cloneDir, openClone, remoteUrl } from './clone.js';
 import { selectSeries } from './select.js';
 import { applySettings, pushTarget } from './settings.js';
@@ -67,6 +67,7 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
       let lock;
       try {
         lock = await lockClone(stateDir, repo, log);
+        removeThrowawayWorktrees(tmpDir, repo); // before openClone, whose `git worktree prune` then forgets them
         const refs = [...new Set(jobs.flatMap((j) => [j.branch, j.target]))];
         clone = await openClone(cloneDir(stateDir, repo), remoteUrl(config.repos[repo]!.url, baseDir), refs, cloneEnv({ settings }));
       } catch (err) {

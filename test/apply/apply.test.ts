@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Git } from '../../src/git/git.js';
 import { commitFiles, FIXTURE_ENV, makeProject, makeRemote, removeDir, tempDir, writeHarvest } from '../support/git-fixtures.js';
@@ -151,6 +151,12 @@ describe('apply: series onto the configured branch with git am', () => {
     expect(result.branches[0]).toMatchObject({ pushed: false, baseCommit: base });
     expect(await remoteRef(remote, 'master')).toBe(base);
     const clone = new Git(join(project.stateDir, 'repos', 'demo'));
+    expect((await clone.output(['worktree', 'list', '--porcelain'])).match(/^worktree /gm)).toHaveLength(1);
+    expect(readdirSync(join(project.stateDir, 'tmp'))).toEqual([]);
+    // A dry run killed mid-way leaves its worktree: the next run of the repo removes it.
+    await clone.run(['worktree', 'add', '--quiet', '--detach', join(project.stateDir, 'tmp', 'demo@killed'), base]);
+    await runApply(project, { dryRun: true });
+    expect(readdirSync(join(project.stateDir, 'tmp'))).toEqual([]);
     expect((await clone.output(['worktree', 'list', '--porcelain'])).match(/^worktree /gm)).toHaveLength(1);
     expect(await clone.revParse(result.series[0]!.commits[0]!.sha)).toBeDefined();
   });
