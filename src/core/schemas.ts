@@ -1,42 +1,91 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { SCHEMAS_DIR } from './paths.js';
+import standaloneCodeModule from 'ajv/dist/standalone/index.js';
+import { PACKAGE_ROOT, SCHEMAS_DIR } from './paths.js';
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+// ajv-formats and ajv's standalone module are CommonJS; under NodeNext their default exports arrive wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const standaloneCode = standaloneCodeModule as unknown as (ajv: Ajv2020, refs: Record<string, string>) => string;
 
+/** Validators compiled by `npm run build` (ajv standalone code): compiling at every step start costs ~0.4 s. */
+export const PRECOMPILED_FILE = join(PACKAGE_ROOT, 'dist', 'schemas', 'validators.cjs');
+
+interface SchemaFile {
+  path: string;
+  text: string;
+  id: string;
+}
+
+let files: SchemaFile[] | undefined;
 let ajv: Ajv2020 | undefined;
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+const cache = new Map<string, ValidateFunction>();
 
 function listSchemaFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return listSchemaFiles(path);
-    return name.endsWith('.schema.json') ? [path] : [];
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return listSchemaFiles(path);
+      return name.endsWith('.schema.json') ? [path] : [];
+    });
+}
+
+function schemaFiles(): SchemaFile[] {
+  files ??= listSchemaFiles(SCHEMAS_DIR).map((path) => {
+    const text = readFileSync(path, 'utf8');
+    const id = (JSON.parse(text) as { $id?: string }).$id;
+    if (!id) throw new Error(`schema ${relative(SCHEMAS_DIR, path)} has no $id`);
+    return { path, text, id };
   });
+  return files;
+}
+
+/** A digest of every schema: precompiled validators are used only when it still matches. */
+export function schemasDigest(): string {
+  const hash = createHash('sha256');
+  for (const f of schemaFiles()) hash.update(f.id).update('\0').update(f.text).update('\0');
+  return hash.digest('hex');
 }
 
 /** One ajv instance holding every schema of resources/schemas, addressed by their `$id`. */
-export function schemaRegistry(): Ajv2020 {
-  if (ajv) return ajv;
-  ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false });
-  addFormats(ajv);
-  for (const file of listSchemaFiles(SCHEMAS_DIR)) {
-    const schema = JSON.parse(readFileSync(file, 'utf8')) as { $id?: string };
-    if (!schema.$id) throw new Error(`schema ${relative(SCHEMAS_DIR, file)} has no $id`);
-    ajv.addSchema(schema);
+export function schemaRegistry(opts: { source?: boolean } = {}): Ajv2020 {
+  if (ajv && !opts.source) return ajv;
+  const instance = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false, code: { source: opts.source === true } });
+  addFormats(instance);
+  for (const f of schemaFiles()) instance.addSchema(JSON.parse(f.text) as object);
+  if (!opts.source) ajv = instance;
+  return instance;
+}
+
+function loadPrecompiled(): Record<string, ValidateFunction> | null {
+  if (precompiled !== undefined) return precompiled;
+  precompiled = null;
+  if (existsSync(PRECOMPILED_FILE)) {
+    const mod = createRequire(import.meta.url)(PRECOMPILED_FILE) as { digest: string; validators: Record<string, ValidateFunction> };
+    if (mod.digest === schemasDigest()) precompiled = mod.validators;
   }
-  return ajv;
+  return precompiled;
 }
 
 /** The validator of the schema whose `$id` is `id` (e.g. `harvest.schema.json`). */
 export function validatorFor(id: string): ValidateFunction {
-  const v = schemaRegistry().getSchema(id);
-  if (!v) throw new Error(`no schema with $id ${id} in ${SCHEMAS_DIR}`);
-  return v;
+  const hit = cache.get(id) ?? loadPrecompiled()?.[id] ?? schemaRegistry().getSchema(id);
+  if (!hit) throw new Error(`no schema with $id ${id} in ${SCHEMAS_DIR}`);
+  cache.set(id, hit);
+  return hit;
 }
 
+/** The CommonJS module `npm run build` writes to dist/schemas/validators.cjs: every schema, compiled. */
+export function precompiledModuleSource(): string {
+  const ids = schemaFiles().map((f) => f.id);
+  const code = standaloneCode(schemaRegistry({ source: true }), Object.fromEntries(ids.map((id) => [id, id])));
+  return `${code}\nmodule.exports = { digest: ${JSON.stringify(schemasDigest())}, validators: module.exports };\n`;
+}
 /** `/repos/qemu` + missing `url` → `repos.qemu.url`. */
 function dottedPath(instancePath: string, extra?: string): string {
   const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
