@@ -9,7 +9,12 @@ import type { AppliedCommit, ApplyFailure } from './types.js';
 
 export type AmOutcome = { ok: true; commits: AppliedCommit[] } | { ok: false; failure: ApplyFailure };
 
-const MESSAGE_ID_TRAILER = /^Message-Id: *<([^>\n]+)>[ \t]*$/im;
+const MESSAGE_ID_TRAILER = /^Message-Id: *<([^>\n]+)>[ \t]*$/gim;
+
+/** The `Message-Id:` trailer git am added: the last such line (the body may quote others). */
+function lastMessageIdLine(message: string): RegExpMatchArray | undefined {
+  return [...message.matchAll(MESSAGE_ID_TRAILER)].pop();
+}
 
 /** Files named in git am / git apply complaints ("patch failed: f:12", "f: does not exist in index", merge conflicts). */
 export function filesFromAmOutput(text: string): string[] {
@@ -57,7 +62,9 @@ async function rewriteAsLinks(git: Git, before: string, linkUrl: string): Promis
     const raw = await git.output(['cat-file', 'commit', sha]);
     const split = raw.indexOf('\n\n');
     const header = raw.slice(0, split).replace(/^parent [0-9a-f]+$/m, `parent ${parent}`);
-    const message = raw.slice(split + 2).replace(MESSAGE_ID_TRAILER, (_, id: string) => `Link: ${linkFor(linkUrl, id)}`);
+    let message = raw.slice(split + 2);
+    const trailer = lastMessageIdLine(message);
+    if (trailer) message = message.slice(0, trailer.index) + `Link: ${linkFor(linkUrl, trailer[1]!)}` + message.slice(trailer.index! + trailer[0].length);
     parent = await git.output(['hash-object', '-t', 'commit', '-w', '--stdin'], { input: `${header}\n\n${message}\n` });
   }
   await git.run(['update-ref', '--no-deref', 'HEAD', parent]);
@@ -70,7 +77,7 @@ async function newCommits(git: Git, before: string, patches: readonly PatchToApp
   const commits: AppliedCommit[] = [];
   for (let i = 0; i + 2 < fields.length; i += 3) {
     const sha = fields[i]!.trim();
-    const id = MESSAGE_ID_TRAILER.exec(fields[i + 2]!)?.[1];
+    const id = lastMessageIdLine(fields[i + 2]!)?.[1];
     const patch = patches.find((p) => p.messageId === id) ?? patches[commits.length]!;
     commits.push({ sha, subject: fields[i + 1]!, messageId: patch.messageId, number: patch.number });
   }
