@@ -82,9 +82,10 @@ async function patchIdsOfFiles(git: Git, texts: Buffer[]): Promise<Map<number, s
   return byIndex;
 }
 
+/** The start of the search window; none when a date is missing or in the future (a mail's Date: is only a claim). */
 function oldestDate(patches: readonly PatchToApply[]): Date | undefined {
   const times = patches.map((p) => (p.date ? Date.parse(p.date) : NaN));
-  if (times.some(Number.isNaN) || times.length === 0) return undefined;
+  if (times.some((t) => Number.isNaN(t) || t > Date.now()) || times.length === 0) return undefined;
   return new Date(Math.min(...times) - PATCH_ID_SLACK_MS);
 }
 
