@@ -36,8 +36,8 @@ function stoppedAt(rebaseApply: string, patches: readonly PatchToApply[]): Patch
   return patches[Number(readFileSync(next, 'utf8').trim()) - 1];
 }
 
-async function describeFailure(git: Git, am: GitResult, patches: readonly PatchToApply[]): Promise<ApplyFailure> {
-  const patch = stoppedAt(await git.gitPath('rebase-apply'), patches);
+async function describeFailure(git: Git, am: GitResult, patches: readonly PatchToApply[], rebaseApply: string): Promise<ApplyFailure> {
+  const patch = stoppedAt(rebaseApply, patches);
   const unmerged = (await git.run(['diff', '--name-only', '--diff-filter=U', '-z'], { allowFailure: true })).stdout.split('\0').filter(Boolean);
   const files = [...new Set([...unmerged, ...filesFromAmOutput(`${am.stdout}\n${am.stderr}`)])];
   return {
@@ -49,8 +49,8 @@ async function describeFailure(git: Git, am: GitResult, patches: readonly PatchT
 }
 
 /** `git am --abort`, then make sure HEAD is exactly where it was. */
-async function abortAm(git: Git, before: string): Promise<void> {
-  if (existsSync(await git.gitPath('rebase-apply'))) await git.run(['am', '--abort'], { allowFailure: true });
+async function abortAm(git: Git, before: string, rebaseApply: string): Promise<void> {
+  if (existsSync(rebaseApply)) await git.run(['am', '--abort'], { allowFailure: true });
   if ((await git.revParse('HEAD')) !== before) await git.run(['reset', '--quiet', '--hard', before]);
   if ((await git.revParse('HEAD')) !== before) throw new PatchlineError('EGIT', `git am --abort did not restore ${before}`, { input: git.dir });
 }
@@ -113,11 +113,12 @@ export async function amPatches(git: Git, patches: readonly PatchToApply[], opts
   const before = await git.revParse('HEAD');
   if (!before) throw new PatchlineError('EGIT', 'no HEAD to apply on', { input: git.dir });
   const args = ['am', '--message-id', '--no-signoff', ...(opts.threeWay ? ['--3way'] : []), '--', ...patches.map((p) => p.path)];
-  const follow = followAm(await git.gitPath('rebase-apply'), patches, progress);
+  const rebaseApply = await git.gitPath('rebase-apply');
+  const follow = followAm(rebaseApply, patches, progress);
   const am = await git.run(args, { allowFailure: true }).finally(() => follow.finish());
   if (am.code !== 0) {
-    const failure = await describeFailure(git, am, patches);
-    await abortAm(git, before);
+    const failure = await describeFailure(git, am, patches, rebaseApply);
+    await abortAm(git, before, rebaseApply);
     return { ok: false, failure };
   }
   const commits = await newCommits(git, before, patches);

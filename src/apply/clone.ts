@@ -61,11 +61,12 @@ export async function fetchBranches(git: Git, branches: readonly string[]): Prom
  * Local changes need no reset: every run checks out the remote tip with --force.
  */
 export async function recoverClone(git: Git): Promise<void> {
-  const [lock, rebaseApply] = (await git.output(['rev-parse', '--path-format=absolute', '--git-path', 'index.lock', '--git-path', 'rebase-apply'])).split('\n');
-  rmSync(lock!, { force: true });
-  if (existsSync(rebaseApply!)) {
+  const gitDir = join(git.dir, '.git'); // the clone is ours: a plain repository, never a worktree
+  rmSync(join(gitDir, 'index.lock'), { force: true });
+  const rebaseApply = join(gitDir, 'rebase-apply');
+  if (existsSync(rebaseApply)) {
     const r = await git.run(['am', '--abort'], { allowFailure: true });
-    if (r.code !== 0) rmSync(rebaseApply!, { recursive: true, force: true });
+    if (r.code !== 0) rmSync(rebaseApply, { recursive: true, force: true });
   }
-  await git.run(['worktree', 'prune']);
+  if (existsSync(join(gitDir, 'worktrees'))) await git.run(['worktree', 'prune']);
 }
