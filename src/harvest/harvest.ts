@@ -229,6 +229,16 @@ function changedSeries(before: Map<string, Series>, after: Map<string, Series>):
   return { series, remove };
 }
 
+/**
+ * Series in arrival order of their first message (the seen-store keeps arrival order), so that
+ * apply, which orders a branch's series by firstArrival, breaks ties within one run correctly.
+ */
+function byArrival(series: Series[], records: Map<string, MessageRecord>): Series[] {
+  const position = new Map([...records.keys()].map((key, i) => [key, i]));
+  const first = (s: Series): number => Math.min(...s.members.map((k) => position.get(k) ?? Infinity));
+  return series.map((s) => ({ s, at: first(s) })).sort((a, b) => a.at - b.at || (a.s.id < b.s.id ? -1 : 1)).map((x) => x.s);
+}
+
 function seriesResult(s: Series, records: Map<string, MessageRecord>): SeriesResult {
   const firstArrival = s.members.map((k) => records.get(k)?.harvestedAt ?? '').filter(Boolean).sort()[0];
   return {
@@ -364,7 +374,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
   annotateParts(run.messages, after);
   const reported = new Set(pending.series);
   for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
-  const series = [...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const series = byArrival([...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined), run.records);
   const results = series.map((s) => seriesResult(s, run.records));
   writeIncomplete(stateDir, results.filter((s) => s.status === 'incomplete'));
   return { sourceResults, messages: run.messages, series: results };

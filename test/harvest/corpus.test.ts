@@ -62,6 +62,8 @@ function checkCorpusOutcome(result: HarvestResult, state: string): void {
   const s4 = seriesBy(result, '002-s4-single.eml');
   const s5 = seriesBy(result, '029-s5-single.eml');
   expect(result.series).toHaveLength(6);
+  // in arrival order of their first message: apply takes a branch's series in this order
+  expect(result.series.map((s) => s.id)).toEqual([s4, s1v1, s1v2, s2, s3, s5].map((s) => s.id));
   expect([s1v1.status, s1v1.supersededBy]).toEqual(['superseded', s1v2.id]);
   expect([s1v2.status, s1v2.version, s1v2.total, s1v2.patches.length]).toEqual(['ready', 2, 4, 4]);
   const reviewed = 'Reviewed-by: Reviewer One <reviewer1@example.org>';
