@@ -37,6 +37,27 @@ export interface HarvestConfig {
   maxMessageBytes?: number;
 }
 
+/** apply (resources/schemas/config/apply.schema.json). */
+export interface ApplyConfig {
+  /** Committer of applied commits; the author comes from the mail. */
+  committer?: Person;
+  threeWay?: boolean;
+  /** Staging branch to push to, e.g. `patchline/{branch}/{date}`. */
+  pushPattern?: string;
+  /** `Link:` trailer pattern with `{messageId}`, instead of git am's `Message-Id:`. */
+  linkUrl?: string;
+  push?: boolean;
+  searchDepth?: number;
+}
+
+/** Per-repo overrides of `apply:`. */
+export interface RepoApplyConfig {
+  threeWay?: boolean;
+  pushPattern?: string;
+  linkUrl?: string;
+  order?: 'arrival' | 'harvest';
+}
+
 /** build (resources/schemas/config/build.schema.json). */
 export interface PlatformConfig {
   name: string;
@@ -71,7 +92,7 @@ export interface RepoConfig {
   url: string;
   branches: string[];
   allowedSenders?: string[];
-  apply?: Record<string, unknown>;
+  apply?: RepoApplyConfig;
   build?: RepoBuildConfig;
   report?: RepoReportConfig;
 }
@@ -109,16 +130,32 @@ export interface RepoReportConfig {
   recipients?: string[];
 }
 
+/** `jenkins:`: the job `patchline jenkins install|build|status` manages (config/jenkins.schema.json). */
+export interface JenkinsConfig {
+  url?: string;
+  job?: string;
+  user?: string;
+  token?: SecretRef;
+  scm?: { url: string; branch?: string; credentialsId?: string };
+  configPath?: string;
+}
+
+/** `run:`: `patchline run` and its state-dir lock. */
+export interface RunConfig {
+  lockWaitSeconds?: number;
+  lockStaleSeconds?: number;
+}
+
 export interface Config {
   stateDir?: string;
   sources: SourceConfig[];
   harvest?: HarvestConfig;
   repos: Record<string, RepoConfig>;
-  apply?: Record<string, unknown>;
+  apply?: ApplyConfig;
   platforms?: PlatformConfig[];
   build?: BuildConfig;
   publish?: PublishConfig;
   report?: ReportConfig;
-  jenkins?: Record<string, unknown>;
-  run?: Record<string, unknown>;
+  jenkins?: JenkinsConfig;
+  run?: RunConfig;
 }
