@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import standaloneCodeModule from 'ajv/dist/standalone/index.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { PACKAGE_ROOT, SCHEMAS_DIR } from './paths.js';
 
-// ajv-formats and ajv's standalone module are CommonJS; under NodeNext their default exports arrive wrapped.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-const standaloneCode = standaloneCodeModule as unknown as (ajv: Ajv2020, refs: Record<string, string>) => string;
+// ajv itself (~90 modules) is loaded only when the precompiled validators are missing or stale.
+const requireCjs = createRequire(import.meta.url);
+const loadAjv = () => (requireCjs('ajv/dist/2020') as { Ajv2020: typeof Ajv2020 }).Ajv2020;
+const loadAddFormats = () => requireCjs('ajv-formats') as { default: (ajv: Ajv2020) => Ajv2020 };
+const loadStandaloneCode = () => requireCjs('ajv/dist/standalone') as { default: (ajv: Ajv2020, refs: Record<string, string>) => string };
 
 /** Validators compiled by `npm run build` (ajv standalone code): compiling at every step start costs ~0.4 s. */
 export const PRECOMPILED_FILE = join(PACKAGE_ROOT, 'dist', 'schemas', 'validators.cjs');
@@ -55,8 +55,8 @@ export function schemasDigest(): string {
 /** One ajv instance holding every schema of resources/schemas, addressed by their `$id`. */
 export function schemaRegistry(opts: { source?: boolean } = {}): Ajv2020 {
   if (ajv && !opts.source) return ajv;
-  const instance = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false, code: { source: opts.source === true } });
-  addFormats(instance);
+  const instance = new (loadAjv())({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: false, code: { source: opts.source === true } });
+  loadAddFormats().default(instance);
   for (const f of schemaFiles()) instance.addSchema(JSON.parse(f.text) as object);
   if (!opts.source) ajv = instance;
   return instance;
@@ -66,7 +66,7 @@ function loadPrecompiled(): Record<string, ValidateFunction> | null {
   if (precompiled !== undefined) return precompiled;
   precompiled = null;
   if (existsSync(PRECOMPILED_FILE)) {
-    const mod = createRequire(import.meta.url)(PRECOMPILED_FILE) as { digest: string; validators: Record<string, ValidateFunction> };
+    const mod = requireCjs(PRECOMPILED_FILE) as { digest: string; validators: Record<string, ValidateFunction> };
     if (mod.digest === schemasDigest()) precompiled = mod.validators;
   }
   return precompiled;
@@ -83,7 +83,7 @@ export function validatorFor(id: string): ValidateFunction {
 /** The CommonJS module `npm run build` writes to dist/schemas/validators.cjs: every schema, compiled. */
 export function precompiledModuleSource(): string {
   const ids = schemaFiles().map((f) => f.id);
-  const code = standaloneCode(schemaRegistry({ source: true }), Object.fromEntries(ids.map((id) => [id, id])));
+  const code = loadStandaloneCode().default(schemaRegistry({ source: true }), Object.fromEntries(ids.map((id) => [id, id])));
   return `${code}\nmodule.exports = { digest: ${JSON.stringify(schemasDigest())}, validators: module.exports };\n`;
 }
 /** `/repos/qemu` + missing `url` → `repos.qemu.url`. */

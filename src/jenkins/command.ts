@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../core/config.js';
 import { ExitCode, asPatchlineError } from '../core/errors.js';
 import { redact } from '../core/secrets.js';
-import { buildInfo, followLog, installJob, jenkinsClient, jenkinsTarget, renderJobXml, resultCode, triggerBuild, type BuildRequest } from './job.js';
+import type { BuildRequest } from './job.js';
 
 interface JenkinsOptions extends Omit<BuildRequest, 'config'> {
   config: string;
@@ -22,10 +22,12 @@ async function guarded(work: () => Promise<ExitCode>): Promise<ExitCode> {
   }
 }
 
-function setup(opts: JenkinsOptions) {
+// job.js pulls in the jenkins client and Handlebars: loaded only when a jenkins command runs, not at every CLI start.
+async function setup(opts: JenkinsOptions) {
+  const job = await import('./job.js');
   const loaded = loadConfig(opts.config);
-  const target = jenkinsTarget(loaded);
-  return { loaded, target, client: jenkinsClient(target), pollMs: Number(opts.pollInterval ?? 1) * 1000 };
+  const target = job.jenkinsTarget(loaded);
+  return { job, loaded, target, client: job.jenkinsClient(target), pollMs: Number(opts.pollInterval ?? 1) * 1000 };
 }
 
 /** `patchline jenkins install|build|status`: the job on a Jenkins, through its REST API (npm `jenkins`). */
@@ -37,8 +39,8 @@ export function registerJenkinsCommand(program: Command, onExit: (code: ExitCode
     withConfig(new Command('install').description('create the job from the generated config.xml, or update it')).action(async (opts: JenkinsOptions) =>
       onExit(
         await guarded(async () => {
-          const { loaded, target, client } = setup(opts);
-          const done = await installJob(client, target, renderJobXml(loaded));
+          const { job, loaded, target, client } = await setup(opts);
+          const done = await job.installJob(client, target, job.renderJobXml(loaded));
           process.stdout.write(`patchline jenkins: job ${target.job} ${done} on ${target.url}\n`);
           return ExitCode.ok;
         }),
@@ -57,14 +59,14 @@ export function registerJenkinsCommand(program: Command, onExit: (code: ExitCode
       .action(async (opts: JenkinsOptions) =>
         onExit(
           await guarded(async () => {
-            const { target, client, pollMs } = setup(opts);
-            const build = await triggerBuild(client, target, { repo: opts.repo, branch: opts.branch, dryRun: opts.dryRun, scratch: opts.scratch, config: opts.jobConfig }, pollMs);
+            const { job, target, client, pollMs } = await setup(opts);
+            const build = await job.triggerBuild(client, target, { repo: opts.repo, branch: opts.branch, dryRun: opts.dryRun, scratch: opts.scratch, config: opts.jobConfig }, pollMs);
             process.stdout.write(`patchline jenkins: build #${build.number} started: ${build.url}\n`);
             if (!opts.follow) return ExitCode.ok;
-            await followLog(client, target, build.number, process.stdout, pollMs);
-            const info = await buildInfo(client, target, build.number);
+            await job.followLog(client, target, build.number, process.stdout, pollMs);
+            const info = await job.buildInfo(client, target, build.number);
             process.stdout.write(`patchline jenkins: build #${build.number}: ${info?.result}\n`);
-            return resultCode(info?.result ?? null);
+            return job.resultCode(info?.result ?? null);
           }),
         ),
       ),
@@ -74,15 +76,15 @@ export function registerJenkinsCommand(program: Command, onExit: (code: ExitCode
     withConfig(new Command('status').description("the last build's result (exit 0 success, 3 unstable, 1 failed or running)")).action(async (opts: JenkinsOptions) =>
       onExit(
         await guarded(async () => {
-          const { target, client } = setup(opts);
-          const info = await buildInfo(client, target);
+          const { job, target, client } = await setup(opts);
+          const info = await job.buildInfo(client, target);
           if (!info) {
             process.stdout.write(`patchline jenkins: job ${target.job} has no build yet\n`);
             return ExitCode.failed;
           }
           const state = info.building ? 'RUNNING' : info.result;
           process.stdout.write(`patchline jenkins: build #${info.number} ${state} (${new Date(info.timestamp).toISOString()}) ${info.url}\n`);
-          return info.building ? ExitCode.failed : resultCode(info.result);
+          return info.building ? ExitCode.failed : job.resultCode(info.result);
         }),
       ),
     ),
