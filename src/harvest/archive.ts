@@ -3,7 +3,7 @@
  * .eml, the git-am-able `NNNN-<slug>.patch` files and series.json. A series directory is built
  * in the scratch dir from the seen-store and renamed into place, so it is always whole.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isErrno } from '../core/errors.js';
 import type { Series, SeriesPatch } from './series.js';
@@ -82,6 +82,29 @@ export function removeSeriesDir(stateDir: string, rel: string): void {
     } catch (err) {
       if (isErrno(err, 'ENOENT')) continue;
       throw err;
+    }
+  }
+}
+
+/**
+ * Put the run's series directories into the run dir too (`<run>/archive/...`, hard links where the
+ * filesystem allows, copies otherwise), so the run dir alone holds what the run harvested: Jenkins
+ * archives the run dir, and the state dir may live outside its workspace.
+ */
+export function linkSeriesIntoRunDir(stateDir: string, runDir: string, archiveDirs: string[]): void {
+  for (const dir of archiveDirs) {
+    const from = join(stateDir, dir);
+    if (!existsSync(from)) continue;
+    const to = join(runDir, dir);
+    mkdirSync(to, { recursive: true });
+    for (const name of readdirSync(from)) {
+      const target = join(to, name);
+      if (existsSync(target)) continue;
+      try {
+        linkSync(join(from, name), target);
+      } catch {
+        copyFileSync(join(from, name), target);
+      }
     }
   }
 }

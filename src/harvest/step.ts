@@ -1,6 +1,7 @@
 import { ExitCode } from '../core/errors.js';
 import { writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
+import { linkSeriesIntoRunDir } from './archive.js';
 import { harvest } from './harvest.js';
 import { BUCKETS } from './types.js';
 
@@ -13,6 +14,7 @@ export const runHarvestStep: StepRun = async ({ loaded, runDir, runId, log }) =>
   const outcome = await harvest(loaded, { runId, log });
   const path = writeResult(runDir, 'harvest', outcome.result);
   outcome.done();
+  linkSeriesIntoRunDir(loaded.stateDir, runDir, outcome.result.series.flatMap((s) => (s.archiveDir ? [s.archiveDir] : [])));
   const { counts, series } = outcome.result;
   const buckets = BUCKETS.filter((b) => counts[b] > 0).map((b) => `${b} ${counts[b]}`).join(', ');
   const status = (st: string) => series.filter((s) => s.status === st).length;

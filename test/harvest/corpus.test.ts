@@ -1,6 +1,7 @@
 /** The shared corpus over a real dovecot (TLS, STARTTLS), an mbox and a Maildir: every bucket and series as expected.json says. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { latestRunDir } from '../../src/core/results.js';
 import type { HarvestResult, SeriesResult } from '../../src/harvest/types.js';
 import { appendMessages, startDovecot, type Dovecot } from '../support/dovecot.js';
 import { CORPUS, CORPUS_FILES, EXPECTED, archiveSnapshot, corpusMessage, mboxOf, outcomeOf, runHarvest, seededRandom, tempDir, testSeed, writeConfig, writeMaildir } from './support.js';
@@ -100,6 +101,13 @@ describe('the shared corpus', () => {
     imap = await harvestWith(imapSource('tls'));
     checkCorpusOutcome(imap.result, imap.state);
     expect(imap.result.sources).toEqual([{ name: 'list', type: 'imap', seen: 29, uidValidity: expect.any(String), lastUid: 29 }]);
+  });
+
+  test('the run dir holds the series it harvested, as in the archive (Jenkins archives the run dir)', () => {
+    const runDir = latestRunDir(imap.state)!;
+    const inArchive = archiveSnapshot(imap.state);
+    expect(Object.keys(inArchive)).toHaveLength(imap.result.series.reduce((n, s) => n + readdirSync(join(imap.state, s.archiveDir!)).length, 0));
+    expect(archiveSnapshot(runDir)).toEqual(inArchive);
   });
 
   test('a second harvest of the same mailbox reads and archives nothing', async () => {
