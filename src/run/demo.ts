@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,6 +7,7 @@ import { ExitCode, PatchlineError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { PACKAGE_ROOT } from '../core/paths.js';
 import { readResultIfExists } from '../core/results.js';
+import { Git } from '../git/git.js';
 import { runPipeline } from './pipeline.js';
 
 export const DEMO_SOURCE = join(PACKAGE_ROOT, 'examples', 'demo');
@@ -22,27 +22,19 @@ const SEED_ENV = {
   GIT_COMMITTER_DATE: '2026-11-01T10:00:00Z',
 };
 
-function git(args: string[], cwd: string): string {
-  try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...SEED_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new PatchlineError('EGIT', `git ${args[0]}: ${(e.stderr || e.message).trim().split('\n').pop()}`, { input: cwd });
-  }
-}
-
 /** A bare repo holding the demo package (examples/demo/hello) as one commit on each configured branch. */
-export function seedRemote(remote: string, files: string, branches: string[]): void {
+export async function seedRemote(remote: string, files: string, branches: string[]): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'patchline-demo-'));
   try {
     cpSync(files, scratch, { recursive: true });
-    git(['init', '-q', '-b', branches[0]!], scratch);
-    git(['add', '-A'], scratch);
-    git(['commit', '-q', '-m', 'hello 1.0'], scratch);
-    for (const b of branches.slice(1)) git(['branch', b], scratch);
+    const work = new Git(scratch, SEED_ENV);
+    await work.run(['init', '-q', '-b', branches[0]!]);
+    await work.run(['add', '-A']);
+    await work.run(['commit', '-q', '-m', 'hello 1.0']);
+    for (const b of branches.slice(1)) await work.run(['branch', b]);
     mkdirSync(remote, { recursive: true });
-    git(['init', '-q', '--bare', '-b', branches[0]!], remote);
-    git(['push', '-q', remote, ...branches.map((b) => `refs/heads/${b}:refs/heads/${b}`)], scratch);
+    await new Git(remote).run(['init', '-q', '--bare', '-b', branches[0]!]);
+    await work.run(['push', '-q', remote, ...branches.map((b) => `refs/heads/${b}:refs/heads/${b}`)]);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -89,7 +81,7 @@ export async function runDemo(opts: { dir?: string; quiet?: boolean }, log: Logg
     remote = resolveFrom(loaded.baseDir, repo.url);
     if (!existsSync(remote)) {
       log.info(`patchline demo: first run: making the ${name} repo ${remote} from ${join(DEMO_SOURCE, name)}`);
-      seedRemote(remote, join(DEMO_SOURCE, name), repo.branches);
+      await seedRemote(remote, join(DEMO_SOURCE, name), repo.branches);
     }
   } catch (err) {
     const e = err instanceof PatchlineError ? err : new PatchlineError('EINTERNAL', (err as Error).message);
