@@ -3,9 +3,14 @@
  * corpus, reviews and chatter mixed in; PATCHLINE_BENCH_MESSAGES overrides the count). Prints the
  * raw imapflow full-source fetch (msgs/s), the harvest (msgs/s, ratio to raw; target >= 0.5) and
  * a second harvest with no new mail (seconds; target < 0.5). PATCHLINE_BENCH_DIR puts the state
- * dir elsewhere (e.g. /dev/shm, to see how much of the harvest is the disk).
+ * dir elsewhere (e.g. /dev/shm, to see how much of the harvest is the disk; TMPDIR=/dev/shm moves
+ * dovecot too); PATCHLINE_BENCH_WORKERS=N sets harvest.parseWorkers; PATCHLINE_BENCH_PROFILE=FILE
+ * writes a CPU profile of the first harvest's main thread (open it in Chrome DevTools).
+ * On ext4 without a journal, file creation is slow for minutes after mass deletes (tests, an
+ * earlier bench's clean-up): see docs/decisions/harvest-staging.md before comparing runs.
  */
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -84,6 +89,16 @@ async function fillMailbox(d: Dovecot, mails: string[]): Promise<void> {
   await client.logout();
 }
 
+/**
+ * The first session after a full-source fetch waits ~0.4 s while dovecot writes the cache that
+ * fetch built. Each timed run starts after a settled STATUS, so neither pays for the other.
+ */
+async function settle(d: Dovecot): Promise<void> {
+  const client = await imapClient(d);
+  await client.status('INBOX', { uidNext: true });
+  await client.logout();
+}
+
 async function rawFetch(d: Dovecot): Promise<number> {
   const client = await imapClient(d);
   const start = performance.now();
@@ -116,10 +131,26 @@ try {
   writeFileSync(configPath, stringify({
     sources: [{ type: 'imap', name: 'bench', host: dovecot.host, port: dovecot.port, security: 'plain', user: dovecot.user, password: { env: 'PL_BENCH_IMAP_PASSWORD' } }],
     repos: { nbdkit: { url: 'https://gitlab.com/nbdkit/nbdkit.git', branches: ['master', 'stable-1.32'] } },
+    ...(process.env.PATCHLINE_BENCH_WORKERS ? { harvest: { parseWorkers: Number(process.env.PATCHLINE_BENCH_WORKERS) } } : {}),
   }));
+  await rawFetch(dovecot); // warm-up: dovecot builds its cache on the first full fetch
+  await settle(dovecot);
   const raw = await rawFetch(dovecot);
+  await settle(dovecot);
   console.log(`raw imapflow full-source fetch: ${Math.round(raw)} msgs/s`);
+  const profile = process.env.PATCHLINE_BENCH_PROFILE;
+  const session = profile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const first = await timedHarvest(configPath, join(dir, 'state'));
+  if (session && profile) {
+    const { profile: cpu } = await session.post('Profiler.stop');
+    writeFileSync(profile, JSON.stringify(cpu));
+    session.disconnect();
+  }
   if (first.seen !== TOTAL) throw new Error(`harvest saw ${first.seen} of ${TOTAL}`);
   const rate = first.seen / first.seconds;
   console.log(`(rss ${Math.round(process.memoryUsage().rss / 1e6)} MB)`);

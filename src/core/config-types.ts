@@ -35,6 +35,8 @@ export type SourceConfig = ImapSourceConfig | FileSourceConfig;
 
 export interface HarvestConfig {
   maxMessageBytes?: number;
+  /** Parse threads (0: parse on the main thread). */
+  parseWorkers?: number;
 }
 
 /** apply (resources/schemas/config/apply.schema.json). */

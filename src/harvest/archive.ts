@@ -6,10 +6,11 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isErrno } from '../core/errors.js';
-import type { Series, SeriesPatch } from './series.js';
+import { COVER_EML, type Series, type SeriesPatch } from './series.js';
+import type { ExpectedPart, StagedArchive } from './staging.js';
 import { scratchName, type OriginalRef } from './state/seen-store.js';
 
-export const COVER_EML = '0000-cover-letter.eml';
+export { COVER_EML };
 
 /** series.json: a pure function of the series (no run times), so re-runs write the same bytes. */
 export function seriesJson(s: Series): string {
@@ -43,27 +44,63 @@ export function seriesJson(s: Series): string {
   ) + '\n';
 }
 
-/** Write a series directory whole: built aside, then renamed over the old one. Sync I/O: fs/promises costs several times more per small file. */
-export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer): void {
-  const build = scratchName(stateDir);
-  mkdirSync(build);
-  if (s.cover?.original) writeFileSync(join(build, COVER_EML), original(s.cover.original));
-  for (const p of s.patches) {
-    const base = p.name;
-    if (p.record.original) writeFileSync(join(build, `${base}.eml`), original(p.record.original));
-    writeFileSync(join(build, `${base}.patch`), renderPatch(p));
+/** Move a staged file into place, or write it when nothing usable was staged. */
+function moveOrWrite(staged: string | undefined, to: string, data: () => string | Buffer): void {
+  if (staged !== undefined) {
+    try {
+      renameSync(staged, to);
+      return;
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+  }
+  writeFileSync(to, data());
+}
+
+/** Rename a built directory to its place, over the old one if there is one. */
+function putInPlace(stateDir: string, build: string, final: string, parentMade = false): void {
+  try {
+    renameSync(build, final);
+    return;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') && !parentMade) {
+      mkdirSync(dirname(final), { recursive: true });
+      return putInPlace(stateDir, build, final, true);
+    }
+    if (!isErrno(err, 'ENOTEMPTY') && !isErrno(err, 'EEXIST')) throw err;
+  }
+  const old = scratchName(stateDir);
+  renameSync(final, old);
+  renameSync(build, final);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Write a series directory whole: built aside, then renamed over the old one. Files the parse
+ * worker staged are moved in (a staged directory holding exactly this series is used as it is);
+ * the rest is written here. Sync I/O: fs/promises costs several times more per small file.
+ */
+export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer, staged?: StagedArchive): void {
+  const parts: ExpectedPart[] = [
+    ...(s.cover?.original ? [{ key: s.cover.key, eml: COVER_EML }] : []),
+    ...s.patches.filter((p) => p.record.original).map((p) => ({ key: p.record.key, eml: `${p.name}.eml`, patch: `${p.name}.patch` })),
+  ];
+  let build = parts.length === s.patches.length + (s.cover ? 1 : 0) ? staged?.wholeDir(parts) : undefined;
+  if (build !== undefined) {
+    // staged without review trailers (they may come from later mail): rewrite those that have some
+    for (const p of s.patches) if (p.trailers.length > 0) writeFileSync(join(build, `${p.name}.patch`), renderPatch(p));
+  } else {
+    build = scratchName(stateDir);
+    mkdirSync(build);
+    if (s.cover?.original) moveOrWrite(staged?.path(s.cover.key, 'eml'), join(build, COVER_EML), () => original(s.cover!.original!));
+    for (const p of s.patches) {
+      const base = p.name;
+      if (p.record.original) moveOrWrite(staged?.path(p.record.key, 'eml'), join(build, `${base}.eml`), () => original(p.record.original!));
+      moveOrWrite(p.trailers.length === 0 ? staged?.path(p.record.key, 'patch') : undefined, join(build, `${base}.patch`), () => renderPatch(p));
+    }
   }
   writeFileSync(join(build, 'series.json'), seriesJson(s));
-  const final = join(stateDir, s.dir);
-  mkdirSync(dirname(final), { recursive: true });
-  if (existsSync(final)) {
-    const old = scratchName(stateDir);
-    renameSync(final, old);
-    renameSync(build, final);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(build, final);
-  }
+  putInPlace(stateDir, build, join(stateDir, s.dir));
 }
 
 /** Remove a series directory that moved (its day or id changed), and the parents it leaves empty. */

@@ -23,6 +23,17 @@ export interface ClassifyContext {
   unusable?: string;
 }
 
+/** What classification needs of a parsed body: an Extraction, or these facts of one (from the parse worker). */
+export interface BodyFacts {
+  hasDiff: boolean;
+  pullRequest: boolean;
+}
+
+function bodyFactsOf(body: Extraction | BodyFacts | undefined): BodyFacts | undefined {
+  if (body === undefined || 'hasDiff' in body) return body;
+  return { hasDiff: body.diff !== '', pullRequest: body.pullRequest };
+}
+
 export const NO_CONFIG_REASON = 'no config: route not checked';
 const GRAMMAR = 'expected [<branch> PATCH <repo> vN n/m]';
 
@@ -38,7 +49,7 @@ function counterProblem(tag: SubjectTag): string | undefined {
   return undefined;
 }
 
-function classifyTagged(tag: SubjectTag, headers: MessageHeaders, extraction: Extraction | undefined, ctx: ClassifyContext): Classification {
+function classifyTagged(tag: SubjectTag, headers: MessageHeaders, body: BodyFacts | undefined, ctx: ClassifyContext): Classification {
   if (tag.branch === undefined || tag.repo === undefined) {
     const missing = tag.branch === undefined && tag.repo === undefined ? 'no branch and no repo' : tag.branch === undefined ? 'no branch' : 'no repo';
     return { bucket: 'unroutable', reason: `subject tag ${tagWords(tag)} names ${missing}: ${GRAMMAR}; not guessed`, tag };
@@ -46,7 +57,7 @@ function classifyTagged(tag: SubjectTag, headers: MessageHeaders, extraction: Ex
   const counter = counterProblem(tag);
   if (counter) return { bucket: 'quarantined', reason: `subject tag ${tagWords(tag)}: ${counter}`, tag };
   const isCover = tag.number === 0;
-  if (!isCover && extraction !== undefined && extraction.diff === '') {
+  if (!isCover && body !== undefined && !body.hasDiff) {
     return { bucket: 'quarantined', reason: `subject tag ${tagWords(tag)} says patch but the mail carries no diff`, tag };
   }
   const bucket = isCover ? 'cover' : 'patch';
@@ -61,16 +72,17 @@ function classifyTagged(tag: SubjectTag, headers: MessageHeaders, extraction: Ex
 }
 
 /** The bucket of one message, from its headers and (when parsed) its extraction. Never throws. */
-export function classifyMessage(headers: MessageHeaders, extraction: Extraction | undefined, ctx: ClassifyContext = {}): Classification {
+export function classifyMessage(headers: MessageHeaders, parsed: Extraction | BodyFacts | undefined, ctx: ClassifyContext = {}): Classification {
+  const body = bodyFactsOf(parsed);
   const tag = headers.tag;
   const withTag = tag ? { tag } : {};
   if (ctx.unusable !== undefined) return { bucket: 'quarantined', reason: `unusable: ${ctx.unusable}`, ...withTag };
   if (headers.isReply) return { bucket: 'comment', reason: 'a reply (Re:/AW:/Fwd: prefix): a comment, never applied even with a diff', ...withTag };
   if (headers.isPullRequest) return { bucket: 'pull-request', reason: 'a pull request ([GIT PULL]): never fed to git am', ...withTag };
-  if (extraction?.pullRequest) return { bucket: 'pull-request', reason: 'a pull request ("The following changes since commit"): never fed to git am', ...withTag };
-  if (tag) return classifyTagged(tag, headers, extraction, ctx);
+  if (body?.pullRequest) return { bucket: 'pull-request', reason: 'a pull request ("The following changes since commit"): never fed to git am', ...withTag };
+  if (tag) return classifyTagged(tag, headers, body, ctx);
   if (headers.looksLikePatch) return { bucket: 'unroutable', reason: `subject ${quoteWord(headers.subject)} looks like a patch but does not match the subject pattern` };
-  if (extraction !== undefined && extraction.diff !== '') {
+  if (body?.hasDiff) {
     return { bucket: 'unroutable', reason: `carries a diff but the subject has no patch tag (${GRAMMAR}); not guessed` };
   }
   return { bucket: 'other', reason: 'no patch tag and no diff' };

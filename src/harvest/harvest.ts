@@ -8,15 +8,16 @@ import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
+import { rmSync } from 'node:fs';
 import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
+import { parsedFacts, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
-import { readHeaders } from './mail/headers.js';
-import { messageKey } from './mail/message-key.js';
-import type { Extraction, MessageHeaders, ParsedMessage } from './mail/types.js';
+import type { MessageHeaders } from './mail/types.js';
+import { ExaminePool, defaultParseWorkers } from './parse-pool.js';
 import { renderPatchBytes } from './patch-file.js';
-import { reviewTrailers } from './route.js';
 import { buildSeries, type Series, type SeriesPatch } from './series.js';
+import { StagedArchive, stageRoot } from './staging.js';
 import { MaildirSource } from './sources/maildir.js';
 import { MboxSource } from './sources/mbox.js';
 import type { MailSource, SourceMessage } from './sources/source.js';
@@ -27,9 +28,8 @@ import { readIncomplete, writeIncomplete } from './state/incomplete.js';
 import { BUCKETS, type Counts, type HarvestResult, type MessageResult, type SeriesResult, type SourceResult } from './types.js';
 
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const PATCH_SUBJECT = /^subject:[^\n]*PATCH/im;
-/** Cheap byte markers of a body that may hide a diff or a pull request: only these chatter mails get a full parse. */
-const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commit', 'base64'];
+/** Messages handed to the parse workers and not yet decided: bounds memory when parsing lags the fetch. */
+const MAX_IN_FLIGHT = 512;
 
 export interface HarvestOutcome {
   result: HarvestResult;
@@ -44,8 +44,9 @@ interface RunState {
   records: Map<string, MessageRecord>;
   /** Keys first harvested in this run. */
   fresh: Set<string>;
-  /** The extractions of this run's patches, reused when rendering patch files. */
-  extractions: Map<string, Extraction>;
+  /** Parses each message (in worker threads) and stages archive files ahead of time. */
+  pool: ExaminePool;
+  staged: StagedArchive;
   messages: MessageResult[];
   maxBytes: number;
   config: Config;
@@ -83,13 +84,17 @@ function answersKnownPart(headers: MessageHeaders, records: Map<string, MessageR
   return false;
 }
 
-/** The headers decide what needs a full parse: patch/cover candidates, replies in a patch thread, chatter that may hide a diff. */
-function needsFullParse(headers: MessageHeaders, raw: Buffer, records: Map<string, MessageRecord>): boolean {
+/**
+ * The headers decide what a full parse is used for: patch/cover candidates, replies in a patch
+ * thread, chatter whose body may hide a diff. (The parse worker parsed a superset ahead of time.)
+ */
+function needsFullParse(facts: MessageFacts, records: Map<string, MessageRecord>): boolean {
+  const { headers } = facts;
   if (headers.isReply) return headers.tag !== undefined || answersKnownPart(headers, records);
   if (headers.isPullRequest) return false;
   if (headers.tag) return true;
   if (headers.looksLikePatch) return false;
-  return BODY_MARKERS.some((m) => raw.includes(m));
+  return facts.bodyMarkers;
 }
 
 function duplicateReason(first: MessageRecord, where: string): string {
@@ -97,23 +102,25 @@ function duplicateReason(first: MessageRecord, where: string): string {
   return `Message-ID already harvested from ${first.where} on ${first.harvestedAt.slice(0, 10)} as ${first.bucket}`;
 }
 
+/** The message as harvest.json reports it (assignments, not spreads: this runs for every message). */
 function resultOf(r: MessageRecord, bucket = r.bucket, reason = r.reason): MessageResult {
+  // the key order of harvest.json: id, bucket, reason, where it came from, what it is
+  const result = { messageId: r.key, bucket } as MessageResult;
+  if (reason) result.reason = reason;
+  result.source = r.where;
+  result.subject = r.subject;
   const from = personLine(r.from);
-  return {
-    messageId: r.key,
-    bucket,
-    ...(reason ? { reason } : {}),
-    source: r.where,
-    subject: r.subject,
-    ...(from ? { from } : {}),
-    ...(r.date ? { date: r.date } : {}),
-    ...(r.route ? { route: r.route } : {}),
-    ...(r.version !== undefined && bucket !== 'duplicate' ? { version: r.version } : {}),
-    ...(r.number !== undefined && bucket !== 'duplicate' ? { number: r.number } : {}),
-    ...(r.total !== undefined && bucket !== 'duplicate' ? { total: r.total } : {}),
-    ...(r.inReplyTo ? { inReplyTo: r.inReplyTo } : {}),
-    ...(r.trailers?.length ? { trailers: r.trailers } : {}),
-  };
+  if (from) result.from = from;
+  if (r.date) result.date = r.date;
+  if (r.route) result.route = r.route;
+  if (bucket !== 'duplicate') {
+    if (r.version !== undefined) result.version = r.version;
+    if (r.number !== undefined) result.number = r.number;
+    if (r.total !== undefined) result.total = r.total;
+  }
+  if (r.inReplyTo) result.inReplyTo = r.inReplyTo;
+  if (r.trailers?.length) result.trailers = r.trailers;
+  return result;
 }
 
 /** The thread root (first) and the nearest 19: what threading and superseding look at, bounded for hostile mail. */
@@ -123,28 +130,26 @@ function keptReferences(refs: string[]): string[] {
 
 /** What the headers say, before any decision. */
 function baseRecord(key: string, headers: MessageHeaders, where: string, harvestedAt: string): MessageRecord {
-  return {
-    key,
-    bucket: 'other',
-    where,
-    harvestedAt,
-    subject: headers.subject.slice(0, 1000),
-    ...(headers.from ? { from: headers.from } : {}),
-    ...(headers.date ? { date: headers.date.toISOString() } : {}),
-    ...(headers.inReplyTo ? { inReplyTo: headers.inReplyTo } : {}),
-    ...(headers.references.length ? { references: keptReferences(headers.references) } : {}),
-  };
+  const record: MessageRecord = { key, bucket: 'other', where, harvestedAt, subject: headers.subject.length > 1000 ? headers.subject.slice(0, 1000) : headers.subject };
+  if (headers.from) record.from = headers.from;
+  if (headers.date) record.date = headers.date.toISOString();
+  if (headers.inReplyTo) record.inReplyTo = headers.inReplyTo;
+  if (headers.references.length) record.references = keptReferences(headers.references);
+  return record;
 }
 
-function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run: RunState, pattern: RegExp | undefined, early: ParsedMessage | undefined): MessageRecord {
+function recordOf(raw: Buffer, base: MessageRecord, facts: MessageFacts, run: RunState, pattern: RegExp | undefined): MessageRecord {
   const key = base.key;
   if (raw.length > run.maxBytes) {
     return { ...base, bucket: 'quarantined', reason: `message is ${raw.length} bytes, over harvest.maxMessageBytes (${run.maxBytes})` };
   }
-  const parsed = needsFullParse(headers, raw, run.records) ? (early ?? parseMessage(raw, { subjectPattern: pattern })) : undefined;
-  const c = classifyMessage(headers, parsed?.extraction, { config: run.config, unusable: parsed?.unusable });
+  let parsed: ParsedFacts | undefined;
+  if (needsFullParse(facts, run.records)) parsed = facts.parsed ?? parsedFacts(parseMessage(raw, { subjectPattern: pattern }));
+  const c = classifyMessage(facts.headers, parsed, { config: run.config, unusable: parsed?.unusable });
+  const record = base; // fresh from baseRecord: filled in place
+  record.bucket = c.bucket;
   // reasons quote words from the mail: control bytes there must not break the one-line contract
-  const record: MessageRecord = { ...base, bucket: c.bucket, ...(c.reason ? { reason: c.reason.replace(/[\x00-\x1f\x7f]+/g, ' ') } : {}) };
+  if (c.reason) record.reason = c.reason.replace(/[\x00-\x1f\x7f]+/g, ' ');
   if (c.tag && (c.bucket === 'patch' || c.bucket === 'cover')) {
     record.route = c.route;
     record.version = c.tag.version;
@@ -152,48 +157,66 @@ function recordOf(raw: Buffer, base: MessageRecord, headers: MessageHeaders, run
     record.total = c.tag.total ?? 1;
   }
   if (parsed && (c.bucket === 'patch' || c.bucket === 'cover')) {
-    record.author = parsed.extraction.author;
-    if (parsed.extraction.date) record.authorDate = parsed.extraction.date;
-    record.commitSubject = parsed.extraction.subject;
+    record.author = parsed.author;
+    if (parsed.date) record.authorDate = parsed.date;
+    record.commitSubject = parsed.subject;
     record.original = run.pack.add(raw);
-    if (c.bucket === 'patch') run.extractions.set(key, parsed.extraction);
+    if (facts.staged) run.staged.keep(key, facts.staged);
   }
-  if (parsed && c.bucket === 'comment') {
-    const trailers = reviewTrailers(parsed.extraction);
-    if (trailers.length) record.trailers = trailers;
-  }
+  if (parsed && c.bucket === 'comment' && parsed.reviewTrailers.length) record.trailers = parsed.reviewTrailers;
   return record;
 }
 
 /** One message from a source: a duplicate of a seen key, or a new record (its original stored when it is a part). */
-function takeMessage(msg: SourceMessage, run: RunState, pattern: RegExp | undefined): MessageResult {
-  // a Subject line naming PATCH almost always means a full parse: do it first, it brings the headers
-  const early = msg.raw.length <= run.maxBytes && PATCH_SUBJECT.test(msg.raw.toString('latin1', 0, 8192)) ? parseMessage(msg.raw, { subjectPattern: pattern }) : undefined;
-  const headers = early?.headers ?? readHeaders(msg.raw, { subjectPattern: pattern });
-  const base = baseRecord(messageKey(headers, msg.raw), headers, msg.where, run.startedAt);
+function takeMessage(msg: SourceMessage, facts: MessageFacts, run: RunState, pattern: RegExp | undefined): MessageResult {
+  if (facts.staged) run.staged.note(facts.staged);
+  const base = baseRecord(facts.key, facts.headers, msg.where, run.startedAt);
   const first = run.records.get(base.key);
   if (first) return resultOf(base, 'duplicate', duplicateReason(first, msg.where));
-  const record = recordOf(msg.raw, base, headers, run, pattern, early);
+  const record = recordOf(msg.raw, base, facts, run, pattern);
   run.records.set(record.key, record);
   run.fresh.add(record.key);
   return resultOf(record);
 }
 
-/** Read what a source has (its look said there is news); a failure midway keeps what was read. */
+interface InFlight {
+  msg: SourceMessage;
+  facts?: MessageFacts;
+  ready: Promise<unknown>;
+}
+
+/**
+ * Read what a source has (its look said there is news); a failure midway keeps what was read.
+ * Messages are parsed in the workers while the fetch goes on, and decided here in arrival order.
+ */
 async function readSource(source: MailSource, config: SourceConfig, run: RunState, tick: (label: string) => void): Promise<SourceResult> {
   const pattern = config.subjectPattern === undefined ? undefined : new RegExp(config.subjectPattern);
+  const queue: InFlight[] = [];
   let seen = 0;
+  const takeHead = (): void => {
+    const { msg, facts } = queue.shift()!;
+    const result = takeMessage(msg, facts!, run, pattern);
+    run.messages.push(result);
+    seen += 1;
+    tick(result.subject);
+  };
+  let error: unknown;
   try {
     for await (const msg of source.messages()) {
-      const result = takeMessage(msg, run, pattern);
-      run.messages.push(result);
-      seen += 1;
-      tick(result.subject);
+      const entry: InFlight = { msg, ready: Promise.resolve() };
+      entry.ready = run.pool.examine(msg.raw, config.subjectPattern).then((facts) => (entry.facts = facts));
+      queue.push(entry);
+      while (queue[0]?.facts) takeHead();
+      if (queue.length >= MAX_IN_FLIGHT) await queue[0]!.ready;
     }
-    return { name: source.name, type: source.type, seen, ...source.describe() };
   } catch (err) {
-    return { name: source.name, type: source.type, seen, ...source.describe(), error: asPatchlineError(err, 'EMAIL').toJSON() };
+    error = err;
   }
+  while (queue.length > 0) {
+    await queue[0]!.ready;
+    takeHead();
+  }
+  return { name: source.name, type: source.type, seen, ...source.describe(), ...(error === undefined ? {} : { error: asPatchlineError(error, 'EMAIL').toJSON() }) };
 }
 
 /** The cheap look at every source (IMAP STATUS, stat, listing): which have news, which failed. */
@@ -209,10 +232,10 @@ async function lookAtSources(sources: MailSource[]): Promise<Array<{ news: boole
   return looks;
 }
 
-/** Render one patch file: the parse of this run, or a parse of the stored original. */
+/** Render one patch file from its original (one the parse worker did not stage as it must be: with review trailers, or from an earlier run). */
 function patchRenderer(run: RunState): (p: SeriesPatch, s: Series) => Buffer {
   return (p, s) => {
-    const extraction = run.extractions.get(p.record.key) ?? parseMessage(run.pack.read(p.record.original!)).extraction;
+    const extraction = parseMessage(run.pack.read(p.record.original!)).extraction;
     return renderPatchBytes(extraction, { messageId: p.record.key, number: p.number, total: s.total, extraTrailers: p.trailers });
   };
 }
@@ -327,17 +350,28 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
 /** The full path: load the seen-store, read the news, rebuild and write the series it changes. */
 async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, startedAt: string): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
   const { stateDir, config } = loaded;
+  const maxBytes = config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const run: RunState = {
     stateDir,
     records: loadSeen(stateDir),
     fresh: new Set(),
-    extractions: new Map(),
+    pool: new ExaminePool({ maxBytes, config, stageRoot: stageRoot(stateDir) }, config.harvest?.parseWorkers ?? defaultParseWorkers()),
+    staged: new StagedArchive(stageRoot(stateDir)),
     messages: [],
-    maxBytes: config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxBytes,
     config,
     pack: new OriginalsPack(stateDir),
     startedAt,
   };
+  try {
+    return await harvestInto(run, loaded, sources, looks, log);
+  } finally {
+    await run.pool.close();
+  }
+}
+
+async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
+  const { stateDir, config } = loaded;
   const before = buildSeries(run.records);
   const progress = createProgress('harvest', 0);
   const sourceResults: SourceResult[] = [];
@@ -352,6 +386,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
     sourceResults.push(result);
   }
   progress.stop();
+  if (run.pool.problems.length) log.warn(`${run.pool.problems[0]}${run.pool.problems.length > 1 ? ` (and ${run.pool.problems.length - 1} more)` : ''}; those messages were parsed on the main thread or written without staging`);
 
   const after = run.fresh.size ? buildSeries(run.records) : before;
   const left = readPending(stateDir);
@@ -367,8 +402,9 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
   const render = patchRenderer(run);
   for (const key of pending.series) {
     const s = after.get(key);
-    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original));
+    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original), run.staged);
   }
+  rmSync(run.staged.root, { recursive: true, force: true }); // what was staged and not used: duplicates, resent slots
   for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
 
   annotateParts(run.messages, after);

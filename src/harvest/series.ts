@@ -76,12 +76,24 @@ function rootOf(r: MessageRecord, records: Map<string, MessageRecord>): string {
   return current.key;
 }
 
+/** The key that groups a part into its series: repo, branch, version, total and thread root. */
+export function seriesGroupKey(r: MessageRecord, records: Map<string, MessageRecord>): string {
+  return groupKeyOf(r, rootOf(r, records));
+}
+
+function groupKeyOf(r: MessageRecord, rootId: string): string {
+  return `${tupleOf(r)}\0${rootId}`;
+}
+
 function hash8(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 8);
 }
 
+/** The cover letter's original in a series directory. */
+export const COVER_EML = '0000-cover-letter.eml';
+
 /** As git format-patch names patch files. */
-function patchFileName(number: number, subject: string): string {
+export function patchFileName(number: number, subject: string): string {
   const slug = subject.replace(/[^A-Za-z0-9._]+/g, '-').replace(/\.+/g, '.').replace(/^[-.]+/, '').slice(0, 52).replace(/[-.]+$/, '');
   return `${String(number).padStart(4, '0')}-${slug || 'patch'}`;
 }
@@ -112,7 +124,7 @@ function groupParts(records: Map<string, MessageRecord>): Group[] {
   for (const r of records.values()) {
     if (!isPart(r)) continue;
     const rootId = rootOf(r, records);
-    const key = `${tupleOf(r)}\0${rootId}`;
+    const key = groupKeyOf(r, rootId);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { key, rootId, parts: [] }));
     g.parts.push(r);

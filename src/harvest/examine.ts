@@ -1,0 +1,82 @@
+/**
+ * What one raw message tells the harvest before any decision that needs the seen-store: its
+ * headers, its key, and (when it may be a part or a review) the facts of a full parse. Pure and
+ * cheap to send between threads: the parse worker computes it, the harvest decides from it.
+ */
+import type { BodyFacts } from './classify.js';
+import { parseMessage } from './mail/extract.js';
+import { headerBlockEnd, readHeaders } from './mail/headers.js';
+import { messageKey } from './mail/message-key.js';
+import type { Extraction, MessageHeaders, ParsedMessage, Person } from './mail/types.js';
+import { reviewTrailers } from './route.js';
+import type { StagedFiles } from './staging.js';
+
+/** A full parse, reduced to what the harvest keeps (the bodies stay where they were parsed). */
+export interface ParsedFacts extends BodyFacts {
+  unusable?: string;
+  author: Person;
+  /** The author date git am will record. */
+  date?: string;
+  /** The commit subject, cleaned as mailinfo does. */
+  subject: string;
+  /** Reviewed-by/Acked-by/Tested-by lines of the body (what a reply gives). */
+  reviewTrailers: string[];
+}
+
+export interface MessageFacts {
+  key: string;
+  headers: MessageHeaders;
+  /** Cheap byte markers of a body that may hide a diff or a pull request. */
+  bodyMarkers: boolean;
+  /** Set when the message was fully parsed: always when {@link mayNeedFullParse} holds. */
+  parsed?: ParsedFacts;
+  /** Where the parse worker put the message's archive files ahead of time (patch and cover candidates). */
+  staged?: StagedFiles;
+}
+
+export interface ExamineOptions {
+  subjectPattern?: RegExp;
+  /** Larger messages are quarantined unparsed. */
+  maxBytes: number;
+}
+
+const PATCH_SUBJECT = /^subject:[^\n]*PATCH/im;
+const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commit', 'base64'].map((m) => Buffer.from(m, 'latin1'));
+
+/**
+ * The headers decide what may need a full parse: patch/cover candidates, replies in a thread,
+ * chatter that may hide a diff. A superset of the harvest's own test (which also asks the
+ * seen-store whether a reply answers a known part), so the parse is there whenever it is needed.
+ */
+export function mayNeedFullParse(headers: MessageHeaders, bodyMarkers: boolean): boolean {
+  if (headers.isReply) return headers.tag !== undefined || headers.inReplyTo !== undefined || headers.references.length > 0;
+  if (headers.isPullRequest) return false;
+  if (headers.tag) return true;
+  if (headers.looksLikePatch) return false;
+  return bodyMarkers;
+}
+
+export function parsedFacts(parsed: ParsedMessage): ParsedFacts {
+  const e = parsed.extraction;
+  return {
+    ...(parsed.unusable === undefined ? {} : { unusable: parsed.unusable }),
+    author: e.author,
+    ...(e.date === undefined ? {} : { date: e.date }),
+    subject: e.subject,
+    hasDiff: e.diff !== '',
+    pullRequest: e.pullRequest,
+    reviewTrailers: parsed.headers.isReply ? reviewTrailers(e) : [],
+  };
+}
+
+/** Examine one message; the extraction comes along for whoever renders its patch file. Never throws. */
+export function examineMessage(raw: Buffer, opts: ExamineOptions): { facts: MessageFacts; extraction?: Extraction } {
+  const small = raw.length <= opts.maxBytes;
+  // a Subject line naming PATCH almost always means a full parse: do it first, it brings the headers
+  const early = small && PATCH_SUBJECT.test(raw.toString('latin1', 0, Math.min(headerBlockEnd(raw), 8192))) ? parseMessage(raw, { subjectPattern: opts.subjectPattern }) : undefined;
+  const headers = early?.headers ?? readHeaders(raw, { subjectPattern: opts.subjectPattern });
+  const bodyMarkers = small && BODY_MARKERS.some((m) => raw.includes(m));
+  const parsed = early ?? (small && mayNeedFullParse(headers, bodyMarkers) ? parseMessage(raw, { subjectPattern: opts.subjectPattern }) : undefined);
+  const facts: MessageFacts = { key: messageKey(headers, raw), headers, bodyMarkers, ...(parsed ? { parsed: parsedFacts(parsed) } : {}) };
+  return parsed ? { facts, extraction: parsed.extraction } : { facts };
+}

@@ -1,0 +1,153 @@
+/**
+ * The main thread's side of the parse workers: hands each raw message to a worker and resolves
+ * with its facts. When no worker can be used (none configured, running from the TypeScript
+ * sources without a build, or a worker that died) the message is examined on the main thread:
+ * the result is the same, only slower, and nothing is staged.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../core/config-types.js';
+import { PACKAGE_ROOT } from '../core/paths.js';
+import { examineMessage, type MessageFacts } from './examine.js';
+
+export interface WorkerSetup {
+  maxBytes: number;
+  config: Config;
+  /** Where to stage archive files; undefined: do not stage. */
+  stageRoot?: string;
+}
+
+export interface ExamineRequest {
+  seq: number;
+  /** The message bytes (transferred, not copied again). */
+  raw: ArrayBuffer;
+  /** The source's subjectPattern, as configured. */
+  pattern?: string;
+}
+
+export interface ExamineReply {
+  seq: number;
+  facts: MessageFacts;
+  /** Staging failed (disk full, permissions): the harvest writes the files itself. */
+  stageError?: string;
+}
+
+interface Task {
+  raw: Buffer;
+  pattern?: string;
+  resolve: (facts: MessageFacts) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  tasks: Map<number, Task>;
+  dead: boolean;
+}
+
+/** Parse threads by default: the main thread keeps one core for the fetch. */
+export function defaultParseWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/** The compiled worker: beside this module in dist/, or in dist/ when running from the sources (jest). */
+function workerScript(): URL | undefined {
+  const sibling = new URL('./parse-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  const built = join(PACKAGE_ROOT, 'dist', 'src', 'harvest', 'parse-worker.js');
+  return existsSync(built) ? pathToFileURL(built) : undefined;
+}
+
+export class ExaminePool {
+  private readonly slots: Slot[] = [];
+  private readonly patterns = new Map<string, RegExp>();
+  private seq = 0;
+  private turn = 0;
+  private closing = false;
+  /** Why a worker stopped or staging failed (the harvest warns once). */
+  readonly problems: string[] = [];
+
+  private started = false;
+
+  constructor(
+    private readonly setup: WorkerSetup,
+    private readonly wanted: number,
+  ) {}
+
+  /** Threads start with the first message: a run with nothing to read starts none. */
+  private startOnce(): void {
+    if (this.started) return;
+    this.started = true;
+    const script = this.wanted > 0 ? workerScript() : undefined;
+    if (script) for (let i = 0; i < this.wanted; i++) this.slots.push(this.start(script));
+  }
+
+  /** Threads in use (0: everything on the main thread). */
+  get size(): number {
+    return this.slots.filter((s) => !s.dead).length;
+  }
+
+  private start(script: URL): Slot {
+    const slot: Slot = { worker: new Worker(script, { workerData: this.setup }), tasks: new Map(), dead: false };
+    slot.worker.on('message', (reply: ExamineReply) => {
+      const task = slot.tasks.get(reply.seq);
+      if (!task) return;
+      slot.tasks.delete(reply.seq);
+      if (reply.stageError !== undefined) this.problems.push(`staging: ${reply.stageError}`);
+      task.resolve(reply.facts);
+    });
+    slot.worker.on('error', (err) => this.fail(slot, `parse worker failed: ${err.message}`));
+    slot.worker.on('exit', (code) => {
+      if (!this.closing) this.fail(slot, `parse worker exited (${code})`);
+    });
+    return slot;
+  }
+
+  /** A worker is gone: what it still had is examined here. */
+  private fail(slot: Slot, why: string): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    this.problems.push(why);
+    for (const task of slot.tasks.values()) task.resolve(this.inline(task.raw, task.pattern));
+    slot.tasks.clear();
+  }
+
+  private inline(raw: Buffer, pattern: string | undefined): MessageFacts {
+    let subjectPattern: RegExp | undefined;
+    if (pattern !== undefined) {
+      subjectPattern = this.patterns.get(pattern);
+      if (!subjectPattern) this.patterns.set(pattern, (subjectPattern = new RegExp(pattern)));
+    }
+    return examineMessage(raw, { subjectPattern, maxBytes: this.setup.maxBytes }).facts;
+  }
+
+  examine(raw: Buffer, pattern?: string): Promise<MessageFacts> {
+    this.startOnce();
+    const slot = this.nextSlot();
+    if (!slot) return Promise.resolve(this.inline(raw, pattern));
+    const seq = this.seq++;
+    return new Promise((resolve) => {
+      slot.tasks.set(seq, { raw, pattern, resolve });
+      const copy = new Uint8Array(raw.length);
+      copy.set(raw);
+      const request: ExamineRequest = { seq, raw: copy.buffer, ...(pattern === undefined ? {} : { pattern }) };
+      slot.worker.postMessage(request, [copy.buffer]);
+    });
+  }
+
+  /** Round robin over the live workers. */
+  private nextSlot(): Slot | undefined {
+    for (let i = 0; i < this.slots.length; i++) {
+      const slot = this.slots[this.turn++ % this.slots.length]!;
+      if (!slot.dead) return slot;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

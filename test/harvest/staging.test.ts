@@ -1,0 +1,89 @@
+/**
+ * The parse workers and staging change how fast the archive is written, never what is in it:
+ * every case here is compared with a harvest that parses on the main thread and stages nothing.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../src/core/config-types.js';
+import { examineMessage } from '../../src/harvest/examine.js';
+import { ExaminePool } from '../../src/harvest/parse-pool.js';
+import { CORPUS_FILES, archiveSnapshot, corpusMessage, outcomeOf, runHarvest, tempDir, writeConfig, writeMaildir } from './support.js';
+
+const MAX = 64 * 1024 * 1024;
+const CONFIG = { sources: [], repos: { nbdkit: { url: 'https://gitlab.com/nbdkit/nbdkit.git', branches: ['master', 'stable-1.32'] } } } as unknown as Config;
+const DIFF = 'diff --git a/README b/README\n--- a/README\n+++ b/README\n@@ -1 +1 @@\n-old\n+new\n';
+
+function mail(id: string, subject: string, date: string, opts: { inReplyTo?: string; body?: string } = {}): Buffer {
+  return Buffer.from(
+    [
+      'From: Ann Author <ann@example.org>',
+      `Subject: ${subject}`,
+      `Date: ${date}`,
+      `Message-ID: <${id}>`,
+      ...(opts.inReplyTo ? [`In-Reply-To: <${opts.inReplyTo}>`, `References: <${opts.inReplyTo}>`] : []),
+      '',
+      opts.body ?? `A change.\n\nSigned-off-by: Ann Author <ann@example.org>\n---\n${DIFF}`,
+    ].join('\n'),
+  );
+}
+
+/** Harvest the same Maildir twice: parsing on the main thread, and with `workers` parse threads. */
+async function bothWays(messages: Buffer[], workers: number): Promise<{ inline: string; threaded: string }> {
+  const out: Record<string, string> = {};
+  for (const [name, parseWorkers] of [['inline', 0], ['threaded', workers]] as const) {
+    const dir = tempDir(`staging-${name}`);
+    const config = writeConfig(dir, [{ type: 'maildir', name: 'list', path: writeMaildir(join(dir, 'Maildir'), messages) }], { harvest: { parseWorkers } });
+    const { code, result } = await runHarvest(config, join(dir, 'state'));
+    expect(code).toBe(0);
+    expect(existsSync(join(dir, 'state', 'harvest', 'tmp', 'stage'))).toBe(false);
+    out[name] = join(dir, 'state');
+    out[`${name}Outcome`] = JSON.stringify(outcomeOf([result]));
+  }
+  expect(out.threadedOutcome).toBe(out.inlineOutcome);
+  expect(archiveSnapshot(out.threaded!)).toEqual(archiveSnapshot(out.inline!));
+  return { inline: out.inline!, threaded: out.threaded! };
+}
+
+test('a parse worker gives the facts the main thread would', async () => {
+  const pool = new ExaminePool({ maxBytes: MAX, config: CONFIG }, 1);
+  try {
+    for (const file of CORPUS_FILES) {
+      const raw = corpusMessage(file);
+      expect(await pool.examine(raw)).toEqual(examineMessage(raw, { maxBytes: MAX }).facts);
+    }
+    expect(pool.size).toBe(1); // the worker ran (from dist/ under jest), nothing fell back
+    expect(pool.problems).toEqual([]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('the corpus: the same archive and harvest.json with two parse threads as with none', async () => {
+  await bothWays(CORPUS_FILES.map(corpusMessage), 2);
+});
+
+test('a resent part, a duplicate and a chained thread: assembled from what was staged, as without staging', async () => {
+  const second = mail('a2@example.org', '[master PATCH nbdkit 2/2] second change', 'Tue, 03 Mar 2026 10:02:00 +0000', { inReplyTo: 'a0@example.org' });
+  const first = mail('a1@example.org', '[master PATCH nbdkit 1/2] first change', 'Tue, 03 Mar 2026 10:01:00 +0000', { inReplyTo: 'a0@example.org' });
+  const messages = [
+    mail('a0@example.org', '[master PATCH nbdkit 0/2] series A', 'Tue, 03 Mar 2026 10:00:00 +0000', { body: 'Two changes.\n' }),
+    first,
+    second,
+    // the same Message-ID again, other bytes (a list footer): a duplicate, the first copy stays
+    Buffer.concat([first, Buffer.from('-- \nlist footer\n')]),
+    // 2/2 resent under a new Message-ID but with an older Date: the slot stays with the later Date
+    mail('a2-resend@example.org', '[master PATCH nbdkit 2/2] second change', 'Tue, 03 Mar 2026 10:01:30 +0000', { inReplyTo: 'a0@example.org' }),
+    // chained: 2/2 answers 1/2, so only the seen-store knows both are one series
+    mail('b1@example.org', '[stable-1.32 PATCH nbdkit 1/2] backport one', 'Wed, 04 Mar 2026 09:00:00 +0000'),
+    mail('b2@example.org', '[stable-1.32 PATCH nbdkit 2/2] backport two', 'Wed, 04 Mar 2026 09:01:00 +0000', { inReplyTo: 'b1@example.org' }),
+    mail('r1@example.org', 'Re: [master PATCH nbdkit 0/2] series A', 'Wed, 04 Mar 2026 11:00:00 +0000', { inReplyTo: 'a0@example.org', body: 'Reviewed-by: Rita Reviewer <rita@example.org>\n' }),
+  ];
+  const { threaded } = await bothWays(messages, 1);
+  const snapshot = archiveSnapshot(threaded);
+  const emlOf = (name: string) => Object.keys(snapshot).find((f) => f.includes('/master/') && f.endsWith(name));
+  expect(readFileSync(join(threaded, 'archive', emlOf('0001-first-change.eml')!))).toEqual(first);
+  expect(readFileSync(join(threaded, 'archive', emlOf('0002-second-change.eml')!))).toEqual(second);
+  const patch = readFileSync(join(threaded, 'archive', emlOf('0002-second-change.patch')!), 'utf8');
+  expect(patch).toContain('Reviewed-by: Rita Reviewer <rita@example.org>'); // staged without it, rewritten with it
+  expect(Object.keys(snapshot).filter((f) => f.includes('/stable-1.32/') && f.endsWith('.patch'))).toHaveLength(2);
+});
