@@ -28,7 +28,7 @@ export interface MessageFacts {
   headers: MessageHeaders;
   /** Cheap byte markers of a body that may hide a diff or a pull request. */
   bodyMarkers: boolean;
-  /** Set when the message was fully parsed: always when {@link mayNeedFullParse} holds. */
+  /** Set when the message was fully parsed: always when the harvest's {@link needsFullParse} can hold. */
   parsed?: ParsedFacts;
   /** Where the parse worker put the message's archive files ahead of time (patch and cover candidates). */
   staged?: StagedFiles;
@@ -44,16 +44,29 @@ const PATCH_SUBJECT = /^subject:[^\n]*PATCH/im;
 const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commit', 'base64'].map((m) => Buffer.from(m, 'latin1'));
 
 /**
- * The headers decide what may need a full parse: patch/cover candidates, replies in a thread,
- * chatter that may hide a diff. A superset of the harvest's own test (which also asks the
- * seen-store whether a reply answers a known part), so the parse is there whenever it is needed.
+ * The headers decide what a full parse is for: patch/cover candidates, replies in a patch thread
+ * (`inKnownThread`: the harvest asks its seen-store), chatter whose body may hide a diff.
  */
-export function mayNeedFullParse(headers: MessageHeaders, bodyMarkers: boolean): boolean {
-  if (headers.isReply) return headers.tag !== undefined || headers.inReplyTo !== undefined || headers.references.length > 0;
+export function needsFullParse(headers: MessageHeaders, bodyMarkers: boolean, inKnownThread: (headers: MessageHeaders) => boolean): boolean {
+  if (headers.isReply) return headers.tag !== undefined || inKnownThread(headers);
   if (headers.isPullRequest) return false;
   if (headers.tag) return true;
   if (headers.looksLikePatch) return false;
   return bodyMarkers;
+}
+
+/** Any reply with a parent may be in a known thread: what a worker without the seen-store parses. */
+function hasParent(headers: MessageHeaders): boolean {
+  return headers.inReplyTo !== undefined || headers.references.length > 0;
+}
+
+const patterns = new Map<string, RegExp>();
+/** A source's subjectPattern, compiled once per thread. */
+export function subjectPatternOf(source: string | undefined): RegExp | undefined {
+  if (source === undefined) return undefined;
+  let re = patterns.get(source);
+  if (!re) patterns.set(source, (re = new RegExp(source)));
+  return re;
 }
 
 export function parsedFacts(parsed: ParsedMessage): ParsedFacts {
@@ -76,7 +89,7 @@ export function examineMessage(raw: Buffer, opts: ExamineOptions): { facts: Mess
   const early = small && PATCH_SUBJECT.test(raw.toString('latin1', 0, Math.min(headerBlockEnd(raw), 8192))) ? parseMessage(raw, { subjectPattern: opts.subjectPattern }) : undefined;
   const headers = early?.headers ?? readHeaders(raw, { subjectPattern: opts.subjectPattern });
   const bodyMarkers = small && BODY_MARKERS.some((m) => raw.includes(m));
-  const parsed = early ?? (small && mayNeedFullParse(headers, bodyMarkers) ? parseMessage(raw, { subjectPattern: opts.subjectPattern }) : undefined);
+  const parsed = early ?? (small && needsFullParse(headers, bodyMarkers, hasParent) ? parseMessage(raw, { subjectPattern: opts.subjectPattern }) : undefined);
   const facts: MessageFacts = { key: messageKey(headers, raw), headers, bodyMarkers, ...(parsed ? { parsed: parsedFacts(parsed) } : {}) };
   return parsed ? { facts, extraction: parsed.extraction } : { facts };
 }

@@ -11,7 +11,7 @@ import type { Config, SourceConfig } from '../core/config-types.js';
 import { rmSync } from 'node:fs';
 import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
-import { parsedFacts, type MessageFacts, type ParsedFacts } from './examine.js';
+import { needsFullParse, parsedFacts, subjectPatternOf, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
 import type { MessageHeaders } from './mail/types.js';
 import { ExaminePool, defaultParseWorkers } from './parse-pool.js';
@@ -84,19 +84,6 @@ function answersKnownPart(headers: MessageHeaders, records: Map<string, MessageR
   return false;
 }
 
-/**
- * The headers decide what a full parse is used for: patch/cover candidates, replies in a patch
- * thread, chatter whose body may hide a diff. (The parse worker parsed a superset ahead of time.)
- */
-function needsFullParse(facts: MessageFacts, records: Map<string, MessageRecord>): boolean {
-  const { headers } = facts;
-  if (headers.isReply) return headers.tag !== undefined || answersKnownPart(headers, records);
-  if (headers.isPullRequest) return false;
-  if (headers.tag) return true;
-  if (headers.looksLikePatch) return false;
-  return facts.bodyMarkers;
-}
-
 function duplicateReason(first: MessageRecord, where: string): string {
   if (first.where === where) return `already harvested from ${where} (read again: an earlier run stopped before moving the cursor)`;
   return `Message-ID already harvested from ${first.where} on ${first.harvestedAt.slice(0, 10)} as ${first.bucket}`;
@@ -144,7 +131,8 @@ function recordOf(raw: Buffer, base: MessageRecord, facts: MessageFacts, run: Ru
     return { ...base, bucket: 'quarantined', reason: `message is ${raw.length} bytes, over harvest.maxMessageBytes (${run.maxBytes})` };
   }
   let parsed: ParsedFacts | undefined;
-  if (needsFullParse(facts, run.records)) parsed = facts.parsed ?? parsedFacts(parseMessage(raw, { subjectPattern: pattern }));
+  // the worker parsed a superset of these ahead of time; the parse here is only a safety net
+  if (needsFullParse(facts.headers, facts.bodyMarkers, (h) => answersKnownPart(h, run.records))) parsed = facts.parsed ?? parsedFacts(parseMessage(raw, { subjectPattern: pattern }));
   const c = classifyMessage(facts.headers, parsed, { config: run.config, unusable: parsed?.unusable });
   const record = base; // fresh from baseRecord: filled in place
   record.bucket = c.bucket;
@@ -190,7 +178,7 @@ interface InFlight {
  * Messages are parsed in the workers while the fetch goes on, and decided here in arrival order.
  */
 async function readSource(source: MailSource, config: SourceConfig, run: RunState, tick: (label: string) => void): Promise<SourceResult> {
-  const pattern = config.subjectPattern === undefined ? undefined : new RegExp(config.subjectPattern);
+  const pattern = subjectPatternOf(config.subjectPattern);
   const queue: InFlight[] = [];
   let seen = 0;
   const takeHead = (): void => {

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../core/config-types.js';
 import { PACKAGE_ROOT } from '../core/paths.js';
-import { examineMessage, type MessageFacts } from './examine.js';
+import { examineMessage, subjectPatternOf, type MessageFacts } from './examine.js';
 
 export interface WorkerSetup {
   maxBytes: number;
@@ -62,7 +62,6 @@ function workerScript(): URL | undefined {
 
 export class ExaminePool {
   private readonly slots: Slot[] = [];
-  private readonly patterns = new Map<string, RegExp>();
   private seq = 0;
   private turn = 0;
   private closing = false;
@@ -115,12 +114,7 @@ export class ExaminePool {
   }
 
   private inline(raw: Buffer, pattern: string | undefined): MessageFacts {
-    let subjectPattern: RegExp | undefined;
-    if (pattern !== undefined) {
-      subjectPattern = this.patterns.get(pattern);
-      if (!subjectPattern) this.patterns.set(pattern, (subjectPattern = new RegExp(pattern)));
-    }
-    return examineMessage(raw, { subjectPattern, maxBytes: this.setup.maxBytes }).facts;
+    return examineMessage(raw, { subjectPattern: subjectPatternOf(pattern), maxBytes: this.setup.maxBytes }).facts;
   }
 
   examine(raw: Buffer, pattern?: string): Promise<MessageFacts> {

@@ -4,23 +4,15 @@
  * Protocol: {@link ExamineRequest} in, {@link ExamineReply} out, in any order (matched by seq).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { examineMessage } from './examine.js';
+import { examineMessage, subjectPatternOf } from './examine.js';
 import type { ExamineReply, ExamineRequest, WorkerSetup } from './parse-pool.js';
 import { stageMessage } from './staging.js';
 
 const setup = workerData as WorkerSetup;
-const patterns = new Map<string, RegExp>();
-
-function patternOf(source: string | undefined): RegExp | undefined {
-  if (source === undefined) return undefined;
-  let re = patterns.get(source);
-  if (!re) patterns.set(source, (re = new RegExp(source)));
-  return re;
-}
 
 parentPort!.on('message', (req: ExamineRequest) => {
   const raw = Buffer.from(req.raw);
-  const { facts, extraction } = examineMessage(raw, { subjectPattern: patternOf(req.pattern), maxBytes: setup.maxBytes });
+  const { facts, extraction } = examineMessage(raw, { subjectPattern: subjectPatternOf(req.pattern), maxBytes: setup.maxBytes });
   let reply: ExamineReply = { seq: req.seq, facts };
   if (extraction && setup.stageRoot !== undefined) {
     try {
