@@ -3,12 +3,12 @@
  * the series it touches and write their archive directories. Order of writes (crash safety):
  * originals -> pending journal -> seen-store -> series directories -> cursors -> harvest.json.
  */
+import { rmSync } from 'node:fs';
 import { PatchlineError, asPatchlineError } from '../core/errors.js';
 import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
-import { rmSync } from 'node:fs';
 import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
 import { needsFullParse, parsedFacts, subjectPatternOf, type MessageFacts, type ParsedFacts } from './examine.js';
@@ -339,12 +339,13 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
 async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, startedAt: string): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
   const { stateDir, config } = loaded;
   const maxBytes = config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const staged = new StagedArchive(stageRoot(stateDir));
   const run: RunState = {
     stateDir,
     records: loadSeen(stateDir),
     fresh: new Set(),
-    pool: new ExaminePool({ maxBytes, config, stageRoot: stageRoot(stateDir) }, config.harvest?.parseWorkers ?? defaultParseWorkers()),
-    staged: new StagedArchive(stageRoot(stateDir)),
+    pool: new ExaminePool({ maxBytes, config, stageRoot: staged.root }, config.harvest?.parseWorkers ?? defaultParseWorkers()),
+    staged,
     messages: [],
     maxBytes,
     config,
