@@ -220,9 +220,14 @@ async function lookAtSources(sources: MailSource[]): Promise<Array<{ news: boole
   return looks;
 }
 
-/** Render one patch file from its original (one the parse worker did not stage as it must be: with review trailers, or from an earlier run). */
+/**
+ * Render one patch file the parse worker did not stage as it must be: one with review trailers
+ * (added to the staged file), or one from an earlier run (from its original).
+ */
 function patchRenderer(run: RunState): (p: SeriesPatch, s: Series) => Buffer {
   return (p, s) => {
+    const staged = run.staged.patchWithTrailers(p.record.key, p.trailers);
+    if (staged) return staged;
     const extraction = parseMessage(run.pack.read(p.record.original!)).extraction;
     return renderPatchBytes(extraction, { messageId: p.record.key, number: p.number, total: s.total, extraTrailers: p.trailers });
   };

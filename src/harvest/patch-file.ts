@@ -83,7 +83,31 @@ export function renderPatchFile(e: Extraction, opts: PatchFileOptions): string {
 
 /** The patch file as bytes: exact even when the diff is not UTF-8 (`diffEncoding: 'latin1'`). */
 export function renderPatchBytes(e: Extraction, opts: PatchFileOptions): Buffer {
-  if (e.diffEncoding !== 'latin1') return Buffer.from(renderPatchFile(e, opts), 'utf8');
-  const head = headerBlock(e, opts) + withTrailers(e.body, opts.extraTrailers ?? []) + separatorFor(e.diff);
-  return Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(e.diff, 'latin1')]);
+  return renderPatchParts(e, opts).bytes;
+}
+
+/** A rendered patch file and the byte span of its commit message (what {@link addTrailers} rewrites). */
+export interface RenderedPatch {
+  bytes: Buffer;
+  body: [start: number, end: number];
+}
+
+export function renderPatchParts(e: Extraction, opts: PatchFileOptions): RenderedPatch {
+  const head = headerBlock(e, opts);
+  const body = withTrailers(e.body, opts.extraTrailers ?? []);
+  const start = Buffer.byteLength(head, 'utf8');
+  const span: [number, number] = [start, start + Buffer.byteLength(body, 'utf8')];
+  if (e.diffEncoding !== 'latin1') return { bytes: Buffer.from(head + body + separatorFor(e.diff) + e.diff, 'utf8'), body: span };
+  return { bytes: Buffer.concat([Buffer.from(head + body + separatorFor(e.diff), 'utf8'), Buffer.from(e.diff, 'latin1')]), body: span };
+}
+
+/**
+ * A rendered patch file with review trailers added, without the original mail: the same bytes
+ * renderPatchBytes gives with `extraTrailers` (adding to a message is idempotent, see withTrailers).
+ */
+export function addTrailers(file: Buffer, body: readonly [number, number], extra: string[]): Buffer {
+  const message = file.toString('utf8', body[0], body[1]);
+  const updated = withTrailers(message, extra);
+  if (updated === message) return file;
+  return Buffer.concat([file.subarray(0, body[0]), Buffer.from(updated, 'utf8'), file.subarray(body[1])]);
 }

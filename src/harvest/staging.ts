@@ -11,14 +11,14 @@
  * saved, and the scratch dir is emptied at the start of every run, so crash safety is unchanged.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Config } from '../core/config-types.js';
 import { isErrno } from '../core/errors.js';
 import { classifyMessage } from './classify.js';
 import type { MessageFacts } from './examine.js';
 import type { Extraction } from './mail/types.js';
-import { renderPatchBytes } from './patch-file.js';
+import { addTrailers, renderPatchParts } from './patch-file.js';
 import { COVER_EML, patchFileName, seriesGroupKey } from './series.js';
 import { scratchDir } from './state/seen-store.js';
 import type { MessageRecord } from './state/records.js';
@@ -30,6 +30,8 @@ export interface StagedFiles {
   eml: string;
   /** Patches only. */
   patch?: string;
+  /** Patches only: the byte span of the commit message in the .patch (where review trailers go). */
+  body?: [number, number];
 }
 
 export function stageRoot(stateDir: string): string {
@@ -80,18 +82,19 @@ export function stageMessage(root: string, seq: number, raw: Uint8Array, facts: 
   // without the seen-store a chained thread cannot be followed: such parts land in other dirs and are assembled
   const dir = stageDirName(seriesGroupKey(record, new Map()));
   const base = c.bucket === 'cover' ? COVER_EML.replace(/\.eml$/, '') : patchFileName(number, parsed.subject);
-  const patch = c.bucket === 'patch' ? renderPatchBytes(extraction, { messageId: facts.key, number, total }) : undefined;
+  const patch = c.bucket === 'patch' ? renderPatchParts(extraction, { messageId: facts.key, number, total }) : undefined;
   // series.json too: the harvest then fills an existing file instead of creating one on the critical path
   if (makeDir(join(root, dir))) writeNew(join(root, dir, 'series.json'), Buffer.alloc(0));
   if (writeNew(join(root, dir, `${base}.eml`), raw)) {
     if (!patch) return { dir, eml: `${dir}/${base}.eml` };
-    if (writeNew(join(root, dir, `${base}.patch`), patch)) return { dir, eml: `${dir}/${base}.eml`, patch: `${dir}/${base}.patch` };
-    writeLoose(root, `${seq}-${base}.patch`, patch);
-    return { eml: `${dir}/${base}.eml`, patch: `loose/${seq}-${base}.patch` };
+    if (writeNew(join(root, dir, `${base}.patch`), patch.bytes)) return { dir, eml: `${dir}/${base}.eml`, patch: `${dir}/${base}.patch`, body: patch.body };
+    writeLoose(root, `${seq}-${base}.patch`, patch.bytes);
+    return { eml: `${dir}/${base}.eml`, patch: `loose/${seq}-${base}.patch`, body: patch.body };
   }
   writeLoose(root, `${seq}-${base}.eml`, raw);
-  if (patch) writeLoose(root, `${seq}-${base}.patch`, patch);
-  return { eml: `loose/${seq}-${base}.eml`, ...(patch ? { patch: `loose/${seq}-${base}.patch` } : {}) };
+  if (!patch) return { eml: `loose/${seq}-${base}.eml` };
+  writeLoose(root, `${seq}-${base}.patch`, patch.bytes);
+  return { eml: `loose/${seq}-${base}.eml`, patch: `loose/${seq}-${base}.patch`, body: patch.body };
 }
 
 /** Directories this thread made (another worker making the same one is fine: EEXIST). */
@@ -137,6 +140,16 @@ export class StagedArchive {
   path(key: string, kind: 'eml' | 'patch'): string | undefined {
     const rel = this.byKey.get(key)?.[kind];
     return rel === undefined ? undefined : join(this.root, rel);
+  }
+
+  /**
+   * The staged patch of a kept part with these review trailers added (staging renders without
+   * them: they may come from later mail); undefined when none was staged.
+   */
+  patchWithTrailers(key: string, trailers: string[]): Buffer | undefined {
+    const staged = this.byKey.get(key);
+    if (staged?.patch === undefined || staged.body === undefined) return undefined;
+    return addTrailers(readFileSync(join(this.root, staged.patch)), staged.body, trailers);
   }
 
   /** The staged directory that holds exactly these parts under these names, if one does. */

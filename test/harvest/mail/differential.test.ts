@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseMessage } from '../../../src/harvest/mail/extract.js';
-import { renderPatchBytes, renderPatchFile } from '../../../src/harvest/patch-file.js';
+import { addTrailers, renderPatchBytes, renderPatchFile, renderPatchParts } from '../../../src/harvest/patch-file.js';
 import { CORPUS_DIR, VECTOR_DIR, asText, emlFiles, gitMailinfo } from './git-mailinfo.js';
 
 const corpus = emlFiles(join(CORPUS_DIR, 'messages'));
@@ -50,6 +50,21 @@ describe('renderPatchFile gives git mailinfo the same author, date, subject and 
     const expected = original.patch.toString('latin1').startsWith('---') ? original.patch : Buffer.concat([Buffer.from('---\n'), original.patch]);
     expect(again.patch.equals(expected)).toBe(true);
     expect(asText(again.msg)).toContain('Reviewed-by: Re Viewer <rv@example.org>\n');
+  });
+});
+
+describe('review trailers added to a rendered patch give the bytes of rendering with them', () => {
+  const patches = [...corpus, ...vectors].filter((f) => parseMessage(readFileSync(f)).extraction.diff !== '');
+  test.each(patches.map((f) => [basename(f), f]))('%s', (_name, file) => {
+    const { headers, extraction } = parseMessage(readFileSync(file));
+    const opts = { messageId: headers.messageId ?? 'x@y', number: 2, total: 3 };
+    const staged = renderPatchParts(extraction, opts);
+    expect(staged.bytes.equals(renderPatchBytes(extraction, opts))).toBe(true);
+    // a new trailer, one the mail already has (kept once), and none at all
+    for (const extra of [['Reviewed-by: Re Viewer <rv@example.org>', ...extraction.trailers.slice(0, 1)], extraction.trailers.slice(0, 1), []]) {
+      const added = addTrailers(staged.bytes, staged.body, extra);
+      expect(added.toString('latin1')).toBe(renderPatchBytes(extraction, { ...opts, extraTrailers: extra }).toString('latin1'));
+    }
   });
 });
 
