@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * `patchline`: one subcommand per step (the same code as dist/steps/<step>.js), plus the tools
  * around them. Subcommands are registered from the step table and from each stage's command module.

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 // The harvest step as a standalone binary: node dist/steps/harvest.js --config patchline.yaml [--run-dir DIR]
 import { stepMain } from '../src/core/step.js';
 

@@ -1,6 +1,7 @@
 /**
  * The one runner under every patchline stage (after SAP Piper): binds the credentials the stage
  * names, hands the parameters over as environment variables, runs `node dist/steps/<step>.js`
+ * (with the V8 flag of the step binaries' shebang line, see docs/decisions/harvest-gc.md)
  * and maps its exit code. All logic lives in the step binary; this file only wires it.
  *
  * Values from parameters or mail never enter the sh string: it is built from constants only and
@@ -39,6 +40,10 @@ def call(Map config) {
 @groovy.transform.Field
 static final List<String> STEPS = ['harvest', 'apply', 'build', 'publish', 'report']
 
+/** node with a larger young generation: the harvest allocates per message at a high rate (docs/decisions/harvest-gc.md). */
+@groovy.transform.Field
+static final String NODE = 'node --max-semi-space-size=32'
+
 /** The sh script: constants only; stderr is kept in the run dir for the one-line message, then shown. */
 static String stepScript(String step, Map config) {
     List<String> args = ['--config "$PATCHLINE_CONFIG"', '--run-dir "$PATCHLINE_RUN_DIR"']
@@ -57,7 +62,7 @@ static String stepScript(String step, Map config) {
     String stderrFile = '"$PATCHLINE_RUN_DIR/' + step + '.stderr"'
     return [
         'mkdir -p "$PATCHLINE_RUN_DIR"',
-        'node dist/steps/' + step + '.js ' + args.join(' ') + ' 2>' + stderrFile,
+        NODE + ' dist/steps/' + step + '.js ' + args.join(' ') + ' 2>' + stderrFile,
         'rc=$?',
         'cat ' + stderrFile + ' >&2',
         'exit $rc',

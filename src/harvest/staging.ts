@@ -38,8 +38,12 @@ export function stageRoot(stateDir: string): string {
   return join(scratchDir(stateDir), 'stage');
 }
 
+const dirNames = new Map<string, string>();
+/** The group's directory name (cached: the parts of a series arrive together, and hashing costs more than the lookup). */
 function stageDirName(groupKey: string): string {
-  return createHash('sha256').update(groupKey).digest('hex').slice(0, 16);
+  let name = dirNames.get(groupKey);
+  if (name === undefined) dirNames.set(groupKey, (name = createHash('sha256').update(groupKey).digest('hex').slice(0, 16)));
+  return name;
 }
 
 /** Write a new file; false when the name is taken (another message, or another worker, got there first). */

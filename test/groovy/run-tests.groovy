@@ -13,7 +13,7 @@ PipelineHarness harness() { new PipelineHarness(new File(args ? args[0] : '.').c
 String expectedScript(String step, List<String> args) {
     String err = '"$PATCHLINE_RUN_DIR/' + step + '.stderr"'
     return ['mkdir -p "$PATCHLINE_RUN_DIR"',
-            'node dist/steps/' + step + '.js ' + args.join(' ') + ' 2>' + err,
+            'node --max-semi-space-size=32 dist/steps/' + step + '.js ' + args.join(' ') + ' 2>' + err,
             'rc=$?',
             'cat ' + err + ' >&2',
             'exit $rc'].join('\n') + '\n'
@@ -171,7 +171,7 @@ test('Jenkinsfile: "Build Now" with the defaults builds, runs every stage, and t
     PipelineHarness h = jenkinsfile(DEFAULTS)
     h.runPipeline()
     assert h.callsOf('sh')[0][1] == 'npm ci --no-audit --no-fund && npm run build'
-    List steps = h.callsOf('sh').drop(1).collect { (it[1].script =~ /node dist\/steps\/(\w+)\.js (.*) 2>/)[0][1..2] }
+    List steps = h.callsOf('sh').drop(1).collect { (it[1].script =~ /node --max-semi-space-size=32 dist\/steps\/(\w+)\.js (.*) 2>/)[0][1..2] }
     assert steps == ['harvest', 'apply', 'build', 'publish', 'report'].collect { [it, BASE_ARGS.join(' ')] }
     assert h.result == 'SUCCESS'
 }
@@ -193,7 +193,7 @@ test('Jenkinsfile: a failed stage skips the rest, the report still runs in post,
     h.runPipeline()
     assert h.callsOf('skipped stage').collect { it[1] } == ['Build', 'Publish']
     assert h.callsOf('error')[0][1] == 'patchline apply failed (exit 1): patchline: EAPPLY series hello/main: patch 2/3 does not apply'
-    assert h.callsOf('sh').last()[1].script.contains('node dist/steps/report.js')
+    assert h.callsOf('sh').last()[1].script.contains(' dist/steps/report.js ')
     assert h.result == 'FAILURE'
 }
 
