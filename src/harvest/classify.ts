@@ -5,7 +5,8 @@
  */
 import type { Config } from '../core/config-types.js';
 import type { Bucket, Route } from './types.js';
-import type { Extraction, MessageHeaders, SubjectTag } from './mail/types.js';
+import type { HeaderFacts } from './examine.js';
+import type { Extraction, SubjectTag } from './mail/types.js';
 import { quoteWord, refNameProblem, routeTag } from './route.js';
 
 export interface Classification {
@@ -49,7 +50,7 @@ function counterProblem(tag: SubjectTag): string | undefined {
   return undefined;
 }
 
-function classifyTagged(tag: SubjectTag, headers: MessageHeaders, body: BodyFacts | undefined, ctx: ClassifyContext): Classification {
+function classifyTagged(tag: SubjectTag, headers: HeaderFacts, body: BodyFacts | undefined, ctx: ClassifyContext): Classification {
   if (tag.branch === undefined || tag.repo === undefined) {
     const missing = tag.branch === undefined && tag.repo === undefined ? 'no branch and no repo' : tag.branch === undefined ? 'no branch' : 'no repo';
     return { bucket: 'unroutable', reason: `subject tag ${tagWords(tag)} names ${missing}: ${GRAMMAR}; not guessed`, tag };
@@ -72,7 +73,7 @@ function classifyTagged(tag: SubjectTag, headers: MessageHeaders, body: BodyFact
 }
 
 /** The bucket of one message, from its headers and (when parsed) its extraction. Never throws. */
-export function classifyMessage(headers: MessageHeaders, parsed: Extraction | BodyFacts | undefined, ctx: ClassifyContext = {}): Classification {
+export function classifyMessage(headers: HeaderFacts, parsed: Extraction | BodyFacts | undefined, ctx: ClassifyContext = {}): Classification {
   const body = bodyFactsOf(parsed);
   const tag = headers.tag;
   const withTag = tag ? { tag } : {};

@@ -23,9 +23,22 @@ export interface ParsedFacts extends BodyFacts {
   reviewTrailers: string[];
 }
 
+/** The headers as the harvest decides from them (what inspect reports besides is left in the worker). */
+export type HeaderFacts = Omit<MessageHeaders, 'warnings' | 'dateHeader' | 'messageId'>;
+
+/** Only the fields the harvest reads: every message's facts cross between threads. */
+function headerFacts(h: MessageHeaders): HeaderFacts {
+  const facts: HeaderFacts = { subject: h.subject, references: h.references, isReply: h.isReply, isPullRequest: h.isPullRequest, looksLikePatch: h.looksLikePatch };
+  if (h.from) facts.from = h.from;
+  if (h.date) facts.date = h.date;
+  if (h.inReplyTo !== undefined) facts.inReplyTo = h.inReplyTo;
+  if (h.tag) facts.tag = h.tag;
+  return facts;
+}
+
 export interface MessageFacts {
   key: string;
-  headers: MessageHeaders;
+  headers: HeaderFacts;
   /** Cheap byte markers of a body that may hide a diff or a pull request. */
   bodyMarkers: boolean;
   /** Set when the message was fully parsed: always when the harvest's {@link needsFullParse} can hold. */
@@ -47,7 +60,7 @@ const BODY_MARKERS = ['diff --git', '\n--- ', 'The following changes since commi
  * The headers decide what a full parse is for: patch/cover candidates, replies in a patch thread
  * (`inKnownThread`: the harvest asks its seen-store), chatter whose body may hide a diff.
  */
-export function needsFullParse(headers: MessageHeaders, bodyMarkers: boolean, inKnownThread: (headers: MessageHeaders) => boolean): boolean {
+export function needsFullParse(headers: HeaderFacts, bodyMarkers: boolean, inKnownThread: (headers: HeaderFacts) => boolean): boolean {
   if (headers.isReply) return headers.tag !== undefined || inKnownThread(headers);
   if (headers.isPullRequest) return false;
   if (headers.tag) return true;
@@ -56,7 +69,7 @@ export function needsFullParse(headers: MessageHeaders, bodyMarkers: boolean, in
 }
 
 /** Any reply with a parent may be in a known thread: what a worker without the seen-store parses. */
-function hasParent(headers: MessageHeaders): boolean {
+function hasParent(headers: HeaderFacts): boolean {
   return headers.inReplyTo !== undefined || headers.references.length > 0;
 }
 
@@ -90,6 +103,6 @@ export function examineMessage(raw: Buffer, opts: ExamineOptions): { facts: Mess
   const headers = early?.headers ?? readHeaders(raw, { subjectPattern: opts.subjectPattern });
   const bodyMarkers = small && BODY_MARKERS.some((m) => raw.includes(m));
   const parsed = early ?? (small && needsFullParse(headers, bodyMarkers, hasParent) ? parseMessage(raw, { subjectPattern: opts.subjectPattern }) : undefined);
-  const facts: MessageFacts = { key: messageKey(headers, raw), headers, bodyMarkers, ...(parsed ? { parsed: parsedFacts(parsed) } : {}) };
+  const facts: MessageFacts = { key: messageKey(headers, raw), headers: headerFacts(headers), bodyMarkers, ...(parsed ? { parsed: parsedFacts(parsed) } : {}) };
   return parsed ? { facts, extraction: parsed.extraction } : { facts };
 }

@@ -11,9 +11,8 @@ import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
 import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
-import { needsFullParse, parsedFacts, subjectPatternOf, type MessageFacts, type ParsedFacts } from './examine.js';
+import { needsFullParse, parsedFacts, subjectPatternOf, type HeaderFacts, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
-import type { MessageHeaders } from './mail/types.js';
 import { ExaminePool, defaultParseWorkers } from './parse-pool.js';
 import { renderPatchBytes } from './patch-file.js';
 import { buildSeries, type Series, type SeriesPatch } from './series.js';
@@ -75,7 +74,7 @@ function personLine(p: { name: string; email: string } | undefined): string | un
 }
 
 /** Does the thread this reply answers hold a patch or cover we know? */
-function answersKnownPart(headers: MessageHeaders, records: Map<string, MessageRecord>): boolean {
+function answersKnownPart(headers: HeaderFacts, records: Map<string, MessageRecord>): boolean {
   for (const id of [headers.inReplyTo, ...headers.references]) {
     if (id === undefined) continue;
     const r = records.get(id);
@@ -116,7 +115,7 @@ function keptReferences(refs: string[]): string[] {
 }
 
 /** What the headers say, before any decision. */
-function baseRecord(key: string, headers: MessageHeaders, where: string, harvestedAt: string): MessageRecord {
+function baseRecord(key: string, headers: HeaderFacts, where: string, harvestedAt: string): MessageRecord {
   const record: MessageRecord = { key, bucket: 'other', where, harvestedAt, subject: headers.subject.length > 1000 ? headers.subject.slice(0, 1000) : headers.subject };
   if (headers.from) record.from = headers.from;
   if (headers.date) record.date = headers.date.toISOString();
@@ -357,6 +356,8 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
     pack: new OriginalsPack(stateDir),
     startedAt,
   };
+  // the threads load while the mailbox opens (a SELECT of a large mailbox takes a while)
+  if (looks.some((l) => l.news)) run.pool.start();
   try {
     return await harvestInto(run, loaded, sources, looks, log);
   } finally {

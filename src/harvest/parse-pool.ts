@@ -20,6 +20,9 @@ export interface WorkerSetup {
   stageRoot?: string;
 }
 
+/** Requests (and replies) per message between the threads, at most: larger batches starve the other side. */
+export const BATCH = 32;
+
 export interface ExamineRequest {
   seq: number;
   /** The message bytes (transferred, not copied again). */
@@ -44,6 +47,8 @@ interface Task {
 interface Slot {
   worker: Worker;
   tasks: Map<number, Task>;
+  /** Requests not posted yet: sent together once the current turn of the event loop ends. */
+  outbox: ExamineRequest[];
   dead: boolean;
 }
 
@@ -69,18 +74,23 @@ export class ExaminePool {
   readonly problems: string[] = [];
 
   private started = false;
+  private flushing = false;
 
   constructor(
     private readonly setup: WorkerSetup,
     private readonly wanted: number,
   ) {}
 
-  /** Threads start with the first message: a run with nothing to read starts none. */
+  /** Start the threads now (they load while the sources connect); else they start with the first message. */
+  start(): void {
+    this.startOnce();
+  }
+
   private startOnce(): void {
     if (this.started) return;
     this.started = true;
     const script = this.wanted > 0 ? workerScript() : undefined;
-    if (script) for (let i = 0; i < this.wanted; i++) this.slots.push(this.start(script));
+    if (script) for (let i = 0; i < this.wanted; i++) this.slots.push(this.spawn(script));
   }
 
   /** Threads in use (0: everything on the main thread). */
@@ -88,14 +98,17 @@ export class ExaminePool {
     return this.slots.filter((s) => !s.dead).length;
   }
 
-  private start(script: URL): Slot {
-    const slot: Slot = { worker: new Worker(script, { workerData: this.setup }), tasks: new Map(), dead: false };
-    slot.worker.on('message', (reply: ExamineReply) => {
-      const task = slot.tasks.get(reply.seq);
-      if (!task) return;
-      slot.tasks.delete(reply.seq);
-      if (reply.stageError !== undefined) this.problems.push(`staging: ${reply.stageError}`);
-      task.resolve(reply.facts);
+  private spawn(script: URL): Slot {
+    const slot: Slot = { worker: new Worker(script, { workerData: this.setup }), tasks: new Map(), outbox: [], dead: false };
+    // replies come in batches too: one message event per batch costs less than one per mail
+    slot.worker.on('message', (replies: ExamineReply[]) => {
+      for (const reply of replies) {
+        const task = slot.tasks.get(reply.seq);
+        if (!task) continue;
+        slot.tasks.delete(reply.seq);
+        if (reply.stageError !== undefined) this.problems.push(`staging: ${reply.stageError}`);
+        task.resolve(reply.facts);
+      }
     });
     slot.worker.on('error', (err) => this.fail(slot, `parse worker failed: ${err.message}`));
     slot.worker.on('exit', (code) => {
@@ -109,6 +122,7 @@ export class ExaminePool {
     if (slot.dead) return;
     slot.dead = true;
     this.problems.push(why);
+    slot.outbox = [];
     for (const task of slot.tasks.values()) task.resolve(this.inline(task.raw, task.pattern));
     slot.tasks.clear();
   }
@@ -124,11 +138,31 @@ export class ExaminePool {
     const seq = this.seq++;
     return new Promise((resolve) => {
       slot.tasks.set(seq, { raw, pattern, resolve });
+      // a copy the worker owns: the source's buffer may be a slice of a shared pool
       const copy = new Uint8Array(raw.length);
       copy.set(raw);
-      const request: ExamineRequest = { seq, raw: copy.buffer, ...(pattern === undefined ? {} : { pattern }) };
-      slot.worker.postMessage(request, [copy.buffer]);
+      const request: ExamineRequest = { seq, raw: copy.buffer };
+      if (pattern !== undefined) request.pattern = pattern;
+      slot.outbox.push(request);
+      if (slot.outbox.length >= BATCH) this.post(slot);
+      else if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  /** Post what each worker's outbox holds, as one message per worker (the buffers are transferred). */
+  private flush(): void {
+    this.flushing = false;
+    for (const slot of this.slots) this.post(slot);
+  }
+
+  private post(slot: Slot): void {
+    if (slot.dead || slot.outbox.length === 0) return;
+    const batch = slot.outbox;
+    slot.outbox = [];
+    slot.worker.postMessage(batch, batch.map((r) => r.raw));
   }
 
   /** Round robin over the live workers. */

@@ -58,6 +58,22 @@ test('a parse worker gives the facts the main thread would', async () => {
   }
 });
 
+test('a parse worker that dies: what it still had is examined on the main thread, with a warning', async () => {
+  const pool = new ExaminePool({ maxBytes: MAX, config: CONFIG }, 1);
+  try {
+    const raws = CORPUS_FILES.map(corpusMessage);
+    const first = await pool.examine(raws[0]!); // the worker runs
+    const pending = raws.slice(1).map((raw) => pool.examine(raw)); // still queued or in flight when it dies
+    await (pool as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> }).slots[0]!.worker.terminate();
+    const facts = [first, ...(await Promise.all(pending))];
+    expect(facts).toEqual(raws.map((raw) => examineMessage(raw, { maxBytes: MAX }).facts));
+    expect(pool.size).toBe(0);
+    expect(pool.problems).toEqual([expect.stringMatching(/^parse worker exited/)]);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('the corpus: the same archive and harvest.json with two parse threads as with none', async () => {
   await bothWays(CORPUS_FILES.map(corpusMessage), 2);
 });
