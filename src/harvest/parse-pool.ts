@@ -138,9 +138,9 @@ export class ExaminePool {
     const seq = this.seq++;
     return new Promise((resolve) => {
       slot.tasks.set(seq, { raw, pattern, resolve });
-      // a copy the worker owns: the source's buffer may be a slice of a shared pool
-      const copy = new Uint8Array(raw.length);
-      copy.set(raw);
+      // a copy the worker owns (the source's buffer may be a slice of a shared pool); not zero-filled first
+      const copy = Buffer.allocUnsafeSlow(raw.length);
+      raw.copy(copy);
       const request: ExamineRequest = { seq, raw: copy.buffer };
       if (pattern !== undefined) request.pattern = pattern;
       slot.outbox.push(request);
