@@ -20,7 +20,7 @@ export interface WorkerSetup {
   stageRoot?: string;
 }
 
-/** Requests (and replies) per message between the threads, at most: larger batches starve the other side. */
+/** At most this many requests (or replies) per message between the threads: with no bound, each side waited for the other's whole batch. */
 export const BATCH = 32;
 
 export interface ExamineRequest {
@@ -47,7 +47,7 @@ interface Task {
 interface Slot {
   worker: Worker;
   tasks: Map<number, Task>;
-  /** Requests not posted yet: sent together once the current turn of the event loop ends. */
+  /** Requests not posted yet: sent together when BATCH are waiting or the current turn of the event loop ends. */
   outbox: ExamineRequest[];
   dead: boolean;
 }
@@ -81,7 +81,7 @@ export class ExaminePool {
     private readonly wanted: number,
   ) {}
 
-  /** Start the threads now (they load while the sources connect); else they start with the first message. */
+  /** Start the threads now (they load while the mailbox opens); else they start with the first message. */
   start(): void {
     this.startOnce();
   }

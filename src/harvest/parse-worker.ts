@@ -10,7 +10,7 @@ import { stageMessage } from './staging.js';
 
 const setup = workerData as WorkerSetup;
 
-/** Replies of the requests handled in this turn of the event loop: posted together. */
+/** Replies not posted yet: sent together when BATCH are waiting or this turn of the event loop ends. */
 let replies: ExamineReply[] = [];
 
 function examine(req: ExamineRequest): ExamineReply {
