@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { isErrno } from '../core/errors.js';
 import { COVER_EML, type Series, type SeriesPatch } from './series.js';
 import type { ExpectedPart, StagedArchive } from './staging.js';
+import type { PatchResult } from './types.js';
 import { scratchName, type OriginalRef } from './state/seen-store.js';
 
 export { COVER_EML };
@@ -28,20 +29,25 @@ export function seriesJson(s: Series): string {
       ...(s.submitter ? { submitter: s.submitter } : {}),
       day: s.day,
       ...(s.cover ? { cover: { messageId: s.cover.key, eml: COVER_EML, ...(s.cover.date ? { date: s.cover.date } : {}) } } : {}),
-      patches: s.patches.map((p) => ({
-        number: p.number,
-        messageId: p.record.key,
-        file: `${p.name}.patch`,
-        eml: `${p.name}.eml`,
-        author: p.record.author ?? p.record.from ?? { name: '', email: '' },
-        ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
-        subject: p.record.commitSubject ?? p.record.subject,
-        trailers: p.trailers,
-      })),
+      patches: s.patches.map((p) => patchEntry(p, '', true)),
     },
     null,
     2,
   ) + '\n';
+}
+
+/** One patch as series.json and harvest.json list it: files named under `at` (a directory with its slash, or ''). */
+export function patchEntry(p: SeriesPatch, at: string, withEml: boolean): PatchResult {
+  return {
+    number: p.number,
+    messageId: p.record.key,
+    file: `${at}${p.name}.patch`,
+    ...(withEml ? { eml: `${at}${p.name}.eml` } : {}),
+    author: p.record.author ?? p.record.from ?? { name: '', email: '' },
+    ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
+    subject: p.record.commitSubject ?? p.record.subject,
+    trailers: p.trailers,
+  };
 }
 
 /** Move a staged file into place, or write it when nothing usable was staged. */

@@ -9,7 +9,7 @@ import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
-import { writeSeriesDir, removeSeriesDir, seriesJson, COVER_EML } from './archive.js';
+import { writeSeriesDir, removeSeriesDir, seriesJson, patchEntry, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
 import { needsFullParse, parsedFacts, subjectPatternOf, type HeaderFacts, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
@@ -270,16 +270,7 @@ function seriesResult(s: Series, records: Map<string, MessageRecord>): SeriesRes
     ...(s.missing.length ? { missing: s.missing } : {}),
     ...(s.supersededBy ? { supersededBy: s.supersededBy } : {}),
     ...(firstArrival ? { firstArrival } : {}),
-    patches: s.patches.map((p) => ({
-      number: p.number,
-      messageId: p.record.key,
-      file: `${s.dir}/${p.name}.patch`,
-      ...(p.record.original ? { eml: `${s.dir}/${p.name}.eml` } : {}),
-      author: p.record.author ?? p.record.from ?? { name: '', email: '' },
-      ...(p.record.authorDate ? { date: p.record.authorDate } : {}),
-      subject: p.record.commitSubject ?? p.record.subject,
-      trailers: p.trailers,
-    })),
+    patches: s.patches.map((p) => patchEntry(p, `${s.dir}/`, p.record.original !== undefined)),
   };
 }
 
