@@ -3,11 +3,11 @@
  * .eml, the git-am-able `NNNN-<slug>.patch` files and series.json. A series directory is built
  * in the scratch dir from the seen-store and renamed into place, so it is always whole.
  */
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isErrno } from '../core/errors.js';
 import { COVER_EML, type Series, type SeriesPatch } from './series.js';
-import type { ExpectedPart, StagedArchive } from './staging.js';
+import { stagedWithTrailers, type ExpectedPart, type StagedArchive, type TrailerEdit } from './staging.js';
 import type { PatchResult } from './types.js';
 import { scratchName, type OriginalRef } from './state/seen-store.js';
 
@@ -82,28 +82,71 @@ function putInPlace(stateDir: string, build: string, final: string, parentMade =
 }
 
 /**
- * Write a series directory whole: built aside, then renamed over the old one. Files the parse
- * worker staged are moved in (a staged directory holding exactly this series is used as it is);
- * the rest is written here. Sync I/O: fs/promises costs several times more per small file.
+ * A staged directory that holds exactly one series' files, and what makes it that series'
+ * directory: review trailers, series.json, one rename. Either thread can do it, and doing it
+ * again after a thread died midway is safe (see {@link placeSeriesDir}).
  */
-export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer, staged?: StagedArchive): void {
+export interface PlaceJob {
+  /** The staged directory (absolute). */
+  build: string;
+  /** The series directory, relative to the state dir. */
+  dir: string;
+  seriesJson: string;
+  /** Staged patches that get review trailers (staging renders without them: they may come from later mail). */
+  trailers: TrailerEdit[];
+}
+
+/** The job that turns a staged directory into this series' directory; undefined when no staged directory holds exactly its files. */
+export function placeJob(s: Series, staged: StagedArchive | undefined): PlaceJob | undefined {
+  if (!staged) return undefined;
   const parts: ExpectedPart[] = [
     ...(s.cover?.original ? [{ key: s.cover.key, eml: COVER_EML }] : []),
     ...s.patches.filter((p) => p.record.original).map((p) => ({ key: p.record.key, eml: `${p.name}.eml`, patch: `${p.name}.patch` })),
   ];
-  let build = parts.length === s.patches.length + (s.cover ? 1 : 0) ? staged?.wholeDir(parts) : undefined;
-  if (build !== undefined) {
-    // staged without review trailers (they may come from later mail): rewrite those that have some
-    for (const p of s.patches) if (p.trailers.length > 0) writeFileSync(join(build, `${p.name}.patch`), renderPatch(p));
-  } else {
-    build = scratchName(stateDir);
-    mkdirSync(build);
-    if (s.cover?.original) moveOrWrite(staged?.path(s.cover.key, 'eml'), join(build, COVER_EML), () => original(s.cover!.original!));
-    for (const p of s.patches) {
-      const base = p.name;
-      if (p.record.original) moveOrWrite(staged?.path(p.record.key, 'eml'), join(build, `${base}.eml`), () => original(p.record.original!));
-      moveOrWrite(p.trailers.length === 0 ? staged?.path(p.record.key, 'patch') : undefined, join(build, `${base}.patch`), () => renderPatch(p));
-    }
+  if (parts.length !== s.patches.length + (s.cover ? 1 : 0)) return undefined;
+  const build = staged.wholeDir(parts);
+  if (build === undefined) return undefined;
+  const trailers: TrailerEdit[] = [];
+  for (const p of s.patches) {
+    if (p.trailers.length === 0) continue;
+    const edit = staged.trailerEdit(p.record.key, p.trailers);
+    if (!edit) return undefined;
+    trailers.push(edit);
+  }
+  return { build, dir: s.dir, seriesJson: seriesJson(s), trailers };
+}
+
+/**
+ * Make a staged directory a series directory. Once its rename is done the staged directory is
+ * gone, so a job whose `build` no longer exists is done; one whose `build` exists may be done
+ * again from the start (trailers are added once, series.json is rewritten, the rename follows).
+ */
+export function placeSeriesDir(stateDir: string, job: PlaceJob): void {
+  for (const edit of job.trailers) {
+    const file = readFileSync(edit.file);
+    const updated = stagedWithTrailers(file, edit, edit.trailers);
+    if (updated !== file) writeFileSync(edit.file, updated);
+  }
+  writeFileSync(join(job.build, 'series.json'), job.seriesJson);
+  putInPlace(stateDir, job.build, join(stateDir, job.dir));
+}
+
+/**
+ * Write a series directory whole: built aside, then renamed over the old one. A staged directory
+ * holding exactly this series is used as it is ({@link placeJob}); otherwise files the parse
+ * worker staged are moved in and the rest is written here. Sync I/O: fs/promises costs several
+ * times more per small file.
+ */
+export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer, staged?: StagedArchive): void {
+  const job = placeJob(s, staged);
+  if (job) return placeSeriesDir(stateDir, job);
+  const build = scratchName(stateDir);
+  mkdirSync(build);
+  if (s.cover?.original) moveOrWrite(staged?.path(s.cover.key, 'eml'), join(build, COVER_EML), () => original(s.cover!.original!));
+  for (const p of s.patches) {
+    const base = p.name;
+    if (p.record.original) moveOrWrite(staged?.path(p.record.key, 'eml'), join(build, `${base}.eml`), () => original(p.record.original!));
+    moveOrWrite(p.trailers.length === 0 ? staged?.path(p.record.key, 'patch') : undefined, join(build, `${base}.patch`), () => renderPatch(p));
   }
   writeFileSync(join(build, 'series.json'), seriesJson(s));
   putInPlace(stateDir, build, join(stateDir, s.dir));

@@ -9,7 +9,7 @@ import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
-import { writeSeriesDir, removeSeriesDir, seriesJson, patchEntry, COVER_EML } from './archive.js';
+import { placeJob, writeSeriesDir, removeSeriesDir, seriesJson, patchEntry, COVER_EML, type PlaceJob } from './archive.js';
 import { classifyMessage } from './classify.js';
 import { needsFullParse, parsedFacts, subjectPatternOf, type HeaderFacts, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
@@ -386,10 +386,15 @@ async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSou
   const targets = new Set(pending.series.map((k) => after.get(k)?.dir));
   for (const dir of pending.remove) if (!targets.has(dir)) removeSeriesDir(stateDir, dir);
   const render = patchRenderer(run);
+  const jobs: PlaceJob[] = [];
   for (const key of pending.series) {
     const s = after.get(key);
-    if (s) writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original), run.staged);
+    if (!s) continue;
+    const job = placeJob(s, run.staged);
+    if (job) jobs.push(job);
+    else writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original), run.staged);
   }
+  await run.pool.place(stateDir, jobs); // what was staged whole: shared with the parse worker
   rmSync(run.staged.root, { recursive: true, force: true }); // what was staged and not used: duplicates, resent slots
   for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
 

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../core/config-types.js';
 import { PACKAGE_ROOT } from '../core/paths.js';
+import { placeSeriesDir, type PlaceJob } from './archive.js';
 import { examineMessage, subjectPatternOf, type MessageFacts } from './examine.js';
 
 export interface WorkerSetup {
@@ -38,6 +39,40 @@ export interface ExamineReply {
   stageError?: string;
 }
 
+/** Series directories to place, shared: each job is claimed by one thread through `claims` (see {@link ExaminePool.place}). */
+export interface PlaceRequest {
+  place: { stateDir: string; jobs: PlaceJob[]; claims: SharedArrayBuffer };
+}
+
+/** The worker placed what it claimed; `error`: it stopped at a job that failed (the main thread redoes it and reports). */
+export interface PlaceReply {
+  placed: true;
+  error?: string;
+}
+
+/** The states of a job in `claims`. */
+export const CLAIM = { free: 0, main: 1, worker: 2, workerDone: 3 } as const;
+
+/** Claim job `i` for this thread: true when no one had it. */
+export function claim(claims: Int32Array, i: number, by: number): boolean {
+  return Atomics.compareExchange(claims, i, CLAIM.free, by) === CLAIM.free;
+}
+
+/**
+ * After the worker's share: the jobs it claimed and did not finish are done here. A job is done
+ * once its staged directory is renamed away; one whose directory is still there is safe to do
+ * again ({@link placeSeriesDir}). Returns how many the worker finished.
+ */
+export function finishAbandoned(stateDir: string, jobs: PlaceJob[], claims: Int32Array): number {
+  let finished = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const state = Atomics.load(claims, i);
+    if (state === CLAIM.workerDone) finished += 1;
+    else if (state === CLAIM.worker && existsSync(jobs[i]!.build)) placeSeriesDir(stateDir, jobs[i]!);
+  }
+  return finished;
+}
+
 interface Task {
   raw: Buffer;
   pattern?: string;
@@ -50,6 +85,8 @@ interface Slot {
   /** Requests not posted yet: sent together when BATCH are waiting or the current turn of the event loop ends. */
   outbox: ExamineRequest[];
   dead: boolean;
+  /** Resolves the pending {@link ExaminePool.place} when the worker is done with its share (or gone). */
+  placed?: (reply: PlaceReply | undefined) => void;
 }
 
 /** Parse threads by default: the main thread keeps one core for the fetch. */
@@ -101,7 +138,8 @@ export class ExaminePool {
   private spawn(script: URL): Slot {
     const slot: Slot = { worker: new Worker(script, { workerData: this.setup }), tasks: new Map(), outbox: [], dead: false };
     // replies come in batches too: one message event per batch costs less than one per mail
-    slot.worker.on('message', (replies: ExamineReply[]) => {
+    slot.worker.on('message', (replies: ExamineReply[] | PlaceReply) => {
+      if (!Array.isArray(replies)) return slot.placed?.(replies);
       for (const reply of replies) {
         const task = slot.tasks.get(reply.seq);
         if (!task) continue;
@@ -125,6 +163,7 @@ export class ExaminePool {
     slot.outbox = [];
     for (const task of slot.tasks.values()) task.resolve(this.inline(task.raw, task.pattern));
     slot.tasks.clear();
+    slot.placed?.(undefined);
   }
 
   private inline(raw: Buffer, pattern: string | undefined): MessageFacts {
@@ -163,6 +202,28 @@ export class ExaminePool {
     const batch = slot.outbox;
     slot.outbox = [];
     slot.worker.postMessage(batch, batch.map((r) => r.raw));
+  }
+
+  /**
+   * Place series directories here and in a worker at once (after the fetch the worker is idle):
+   * each thread claims the next free job, the main thread from the end. Jobs a worker claimed
+   * and did not finish (it died, or a job failed there) are done here, which reports any error.
+   * Resolves with the number of jobs the worker placed.
+   */
+  async place(stateDir: string, jobs: PlaceJob[]): Promise<number> {
+    const claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, jobs.length)));
+    const slot = jobs.length > 1 ? this.slots.find((s) => !s.dead) : undefined;
+    const helped = slot
+      ? new Promise<PlaceReply | undefined>((resolve) => {
+          slot.placed = resolve;
+          slot.worker.postMessage({ place: { stateDir, jobs, claims: claims.buffer as SharedArrayBuffer } } satisfies PlaceRequest);
+        })
+      : undefined;
+    for (let i = jobs.length - 1; i >= 0; i--) if (claim(claims, i, CLAIM.main)) placeSeriesDir(stateDir, jobs[i]!);
+    if (!helped) return 0;
+    await helped; // a job that failed in the worker fails here again, with its error
+    slot!.placed = undefined;
+    return finishAbandoned(stateDir, jobs, claims);
   }
 
   /** Round robin over the live workers. */

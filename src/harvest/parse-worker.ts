@@ -4,8 +4,9 @@
  * Protocol: arrays of {@link ExamineRequest} in, arrays of {@link ExamineReply} out, matched by seq.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { placeSeriesDir } from './archive.js';
 import { examineMessage, subjectPatternOf } from './examine.js';
-import { BATCH, type ExamineReply, type ExamineRequest, type WorkerSetup } from './parse-pool.js';
+import { BATCH, CLAIM, claim, type ExamineReply, type ExamineRequest, type PlaceReply, type PlaceRequest, type WorkerSetup } from './parse-pool.js';
 import { stageMessage } from './staging.js';
 
 const setup = workerData as WorkerSetup;
@@ -33,7 +34,23 @@ function post(): void {
   replies = [];
 }
 
-parentPort!.on('message', (batch: ExamineRequest[]) => {
+/** This thread's share of the series directories (see ExaminePool.place). */
+function place({ stateDir, jobs, claims: shared }: PlaceRequest['place']): PlaceReply {
+  const claims = new Int32Array(shared);
+  for (let i = 0; i < jobs.length; i++) {
+    if (!claim(claims, i, CLAIM.worker)) continue;
+    try {
+      placeSeriesDir(stateDir, jobs[i]!);
+    } catch (err) {
+      return { placed: true, error: (err as Error).message };
+    }
+    Atomics.store(claims, i, CLAIM.workerDone);
+  }
+  return { placed: true };
+}
+
+parentPort!.on('message', (batch: ExamineRequest[] | PlaceRequest) => {
+  if (!Array.isArray(batch)) return parentPort!.postMessage(place(batch.place));
   if (replies.length === 0) setImmediate(post);
   for (const req of batch) {
     replies.push(examine(req));

@@ -10,7 +10,6 @@
  * (docs/decisions/harvest-staging.md). The archive still changes only after the seen-store is
  * saved, and the scratch dir is emptied at the start of every run, so crash safety is unchanged.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Config } from '../core/config-types.js';
@@ -32,18 +31,37 @@ export interface StagedFiles {
   patch?: string;
   /** Patches only: the byte span of the commit message in the .patch (where review trailers go). */
   body?: [number, number];
+  /** Patches only: the size of the .patch as staged (before any review trailer was added). */
+  length?: number;
+}
+
+/**
+ * A staged patch with review trailers added. The file may already carry them (a redo after a
+ * thread died midway): whatever it grew by since staging grew the commit message, so the span
+ * is widened by that, and adding trailers that are there changes nothing.
+ */
+export function stagedWithTrailers(file: Buffer, staged: { body: readonly [number, number]; length: number }, trailers: string[]): Buffer {
+  return addTrailers(file, [staged.body[0], staged.body[1] + file.length - staged.length], trailers);
 }
 
 export function stageRoot(stateDir: string): string {
   return join(scratchDir(stateDir), 'stage');
 }
 
-const dirNames = new Map<string, string>();
-/** The group's directory name (cached: the parts of a series arrive together, and hashing costs more than the lookup). */
+/** FNV-1a over the UTF-16 code units, from `seed`. */
+function fnv1a(s: string, seed: number): string {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The group's directory name: the same in every worker. Not a cryptographic hash (a sha256 per
+ * message cost the worker ~5% of its time): two groups that meet in one directory only mean
+ * neither is staged whole (its file count is off), and a name taken twice goes to `loose/`.
+ */
 function stageDirName(groupKey: string): string {
-  let name = dirNames.get(groupKey);
-  if (name === undefined) dirNames.set(groupKey, (name = createHash('sha256').update(groupKey).digest('hex').slice(0, 16)));
-  return name;
+  return fnv1a(groupKey, 0x811c9dc5) + fnv1a(groupKey, 0x2f1e6d3b);
 }
 
 /** Write a new file; false when the name is taken (another message, or another worker, got there first). */
@@ -91,14 +109,14 @@ export function stageMessage(root: string, seq: number, raw: Uint8Array, facts: 
   if (makeDir(join(root, dir))) writeNew(join(root, dir, 'series.json'), Buffer.alloc(0));
   if (writeNew(join(root, dir, `${base}.eml`), raw)) {
     if (!patch) return { dir, eml: `${dir}/${base}.eml` };
-    if (writeNew(join(root, dir, `${base}.patch`), patch.bytes)) return { dir, eml: `${dir}/${base}.eml`, patch: `${dir}/${base}.patch`, body: patch.body };
+    if (writeNew(join(root, dir, `${base}.patch`), patch.bytes)) return { dir, eml: `${dir}/${base}.eml`, patch: `${dir}/${base}.patch`, body: patch.body, length: patch.bytes.length };
     writeLoose(root, `${seq}-${base}.patch`, patch.bytes);
-    return { eml: `${dir}/${base}.eml`, patch: `loose/${seq}-${base}.patch`, body: patch.body };
+    return { eml: `${dir}/${base}.eml`, patch: `loose/${seq}-${base}.patch`, body: patch.body, length: patch.bytes.length };
   }
   writeLoose(root, `${seq}-${base}.eml`, raw);
   if (!patch) return { eml: `loose/${seq}-${base}.eml` };
   writeLoose(root, `${seq}-${base}.patch`, patch.bytes);
-  return { eml: `loose/${seq}-${base}.eml`, patch: `loose/${seq}-${base}.patch`, body: patch.body };
+  return { eml: `loose/${seq}-${base}.eml`, patch: `loose/${seq}-${base}.patch`, body: patch.body, length: patch.bytes.length };
 }
 
 /** Directories this thread made (another worker making the same one is fine: EEXIST). */
@@ -113,6 +131,14 @@ function makeDir(path: string): boolean {
 function writeLoose(root: string, name: string, data: Buffer | Uint8Array): void {
   makeDir(join(root, 'loose'));
   writeFileSync(join(root, 'loose', name), data);
+}
+
+/** Review trailers to add to a staged patch file (see {@link stagedWithTrailers}). */
+export interface TrailerEdit {
+  file: string;
+  body: [number, number];
+  length: number;
+  trailers: string[];
 }
 
 /** One part of a series as its directory names it. */
@@ -151,9 +177,15 @@ export class StagedArchive {
    * them: they may come from later mail); undefined when none was staged.
    */
   patchWithTrailers(key: string, trailers: string[]): Buffer | undefined {
+    const edit = this.trailerEdit(key, trailers);
+    return edit && stagedWithTrailers(readFileSync(edit.file), edit, trailers);
+  }
+
+  /** What adding review trailers to a kept part's staged patch takes (undefined when none was staged). */
+  trailerEdit(key: string, trailers: string[]): TrailerEdit | undefined {
     const staged = this.byKey.get(key);
-    if (staged?.patch === undefined || staged.body === undefined) return undefined;
-    return addTrailers(readFileSync(join(this.root, staged.patch)), staged.body, trailers);
+    if (staged?.patch === undefined || staged.body === undefined || staged.length === undefined) return undefined;
+    return { file: join(this.root, staged.patch), body: staged.body, length: staged.length, trailers };
   }
 
   /** The staged directory that holds exactly these parts under these names, if one does. */

@@ -2,11 +2,15 @@
  * The parse workers and staging change how fast the archive is written, never what is in it:
  * every case here is compared with a harvest that parses on the main thread and stages nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../src/core/config-types.js';
+import { placeSeriesDir, type PlaceJob } from '../../src/harvest/archive.js';
 import { examineMessage } from '../../src/harvest/examine.js';
-import { ExaminePool } from '../../src/harvest/parse-pool.js';
+import { parseMessage } from '../../src/harvest/mail/extract.js';
+import { CLAIM, ExaminePool, finishAbandoned } from '../../src/harvest/parse-pool.js';
+import { renderPatchBytes, renderPatchParts } from '../../src/harvest/patch-file.js';
+import { stagedWithTrailers } from '../../src/harvest/staging.js';
 import { CORPUS_FILES, archiveSnapshot, corpusMessage, outcomeOf, runHarvest, tempDir, writeConfig, writeMaildir } from './support.js';
 
 const MAX = 64 * 1024 * 1024;
@@ -102,4 +106,61 @@ test('a resent part, a duplicate and a chained thread: assembled from what was s
   const patch = readFileSync(join(threaded, 'archive', emlOf('0002-second-change.patch')!), 'utf8');
   expect(patch).toContain('Reviewed-by: Rita Reviewer <rita@example.org>'); // staged without it, rewritten with it
   expect(Object.keys(snapshot).filter((f) => f.includes('/stable-1.32/') && f.endsWith('.patch'))).toHaveLength(2);
+});
+
+const PATCH = parseMessage(corpusMessage('016-s2-1.eml'));
+
+/** A staged directory holding one patch (and its .eml), and the job that places it as `archive/<name>`. */
+function stagedSeries(root: string, name: string, trailers: string[] = []): { job: PlaceJob; want: Buffer } {
+  const extraction = PATCH.extraction;
+  const opts = { messageId: `${name}@example.org`, number: 1, total: 1 };
+  const patch = renderPatchParts(extraction, opts);
+  const build = join(root, 'harvest', 'tmp', 'stage', name);
+  mkdirSync(build, { recursive: true });
+  writeFileSync(join(build, '0001-x.patch'), patch.bytes);
+  writeFileSync(join(build, '0001-x.eml'), 'the original\n');
+  writeFileSync(join(build, 'series.json'), '');
+  const edits = trailers.length ? [{ file: join(build, '0001-x.patch'), body: patch.body, length: patch.bytes.length, trailers }] : [];
+  return { job: { build, dir: `archive/2026-03-03/nbdkit/master/${name}`, seriesJson: `{"id":"${name}"}\n`, trailers: edits }, want: renderPatchBytes(extraction, { ...opts, extraTrailers: trailers }) };
+}
+
+test('series directories are placed by both threads, each exactly once', async () => {
+  const state = tempDir('place-shared');
+  const pool = new ExaminePool({ maxBytes: MAX, config: CONFIG }, 1);
+  try {
+    await pool.examine(corpusMessage(CORPUS_FILES[0]!)); // the worker is up
+    const series = Array.from({ length: 1000 }, (_, i) => stagedSeries(state, `s${i}`, i % 4 === 0 ? ['Reviewed-by: Rita Reviewer <rita@example.org>'] : []));
+    const byWorker = await pool.place(state, series.map((s) => s.job));
+    expect(byWorker).toBeGreaterThan(0); // the worker took a share
+    expect(byWorker).toBeLessThan(series.length); // and so did the main thread
+    expect(readdirSync(join(state, 'harvest', 'tmp', 'stage'))).toEqual([]);
+    // (Buffer toEqual costs ~10 ms each: compared here, the differences collected)
+    const wrong = series.filter(({ job, want }) => !readFileSync(join(state, job.dir, '0001-x.patch')).equals(want) || readFileSync(join(state, job.dir, 'series.json'), 'utf8') !== job.seriesJson);
+    expect(wrong.map((s) => s.job.dir)).toEqual([]);
+    expect(pool.problems).toEqual([]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('jobs a dead worker claimed: the finished ones stay, the rest is done again, trailers added once', () => {
+  const state = tempDir('place-abandoned');
+  const trailers = ['Reviewed-by: Rita Reviewer <rita@example.org>', 'Acked-by: Al Acker <al@example.org>'];
+  const done = stagedSeries(state, 'done', trailers);
+  const renamed = stagedSeries(state, 'renamed', trailers);
+  const halfway = stagedSeries(state, 'halfway', trailers);
+  const untouched = stagedSeries(state, 'untouched');
+  placeSeriesDir(state, done.job);
+  placeSeriesDir(state, renamed.job); // finished, but the worker died before it could say so
+  // the worker added the trailers, then died before series.json and the rename
+  const edit = halfway.job.trailers[0]!;
+  writeFileSync(edit.file, stagedWithTrailers(readFileSync(edit.file), edit, trailers));
+  const claims = new Int32Array([CLAIM.workerDone, CLAIM.worker, CLAIM.worker, CLAIM.worker]);
+  expect(finishAbandoned(state, [done.job, renamed.job, halfway.job, untouched.job], claims)).toBe(1);
+  for (const { job, want } of [done, renamed, halfway, untouched]) {
+    expect(readFileSync(join(state, job.dir, '0001-x.patch'))).toEqual(want);
+    expect(readFileSync(join(state, job.dir, 'series.json'), 'utf8')).toBe(job.seriesJson);
+    expect(existsSync(job.build)).toBe(false);
+  }
+  expect(readFileSync(join(state, halfway.job.dir, '0001-x.patch'), 'utf8').match(/Reviewed-by: Rita/g)).toHaveLength(1);
 });

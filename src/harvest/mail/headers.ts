@@ -75,7 +75,7 @@ function referencesOf(value: string): string[] {
 }
 
 export function parseDate(value: string): Date | undefined {
-  const d = new Date(value.replace(/\([^()]*\)/g, ' ').trim());
+  const d = new Date(value.includes('(') ? value.replace(/\([^()]*\)/g, ' ').trim() : value.trim());
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 

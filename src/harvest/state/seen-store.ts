@@ -5,6 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { isErrno, PatchlineError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import type { MessageRecord } from './records.js';
@@ -26,10 +27,10 @@ export function resetScratch(stateDir: string): void {
 }
 
 let scratchCounter = 0;
-/** A fresh name in the scratch dir (renamed into place afterwards). */
+/** A fresh name in the scratch dir (renamed into place afterwards); the thread's id keeps the parse worker's names apart. */
 export function scratchName(stateDir: string): string {
   scratchCounter += 1;
-  return join(scratchDir(stateDir), `${process.pid}-${scratchCounter}`);
+  return join(scratchDir(stateDir), `${process.pid}-${threadId}-${scratchCounter}`);
 }
 
 export function loadSeen(stateDir: string): Map<string, MessageRecord> {
