@@ -8,6 +8,7 @@ import { placeSeriesDir } from './archive.js';
 import { examineMessage, subjectPatternOf } from './examine.js';
 import { BATCH, CLAIM, claim, type ExamineReply, type ExamineRequest, type PlaceReply, type PlaceRequest, type WorkerSetup } from './parse-pool.js';
 import { stageMessage } from './staging.js';
+import { warmUp } from './warm-up.js';
 
 const setup = workerData as WorkerSetup;
 
@@ -49,7 +50,11 @@ function place({ stateDir, jobs, claims: shared }: PlaceRequest['place']): Place
   return { placed: true };
 }
 
+/** Set by the first request: the warm-up stops. */
+let working = false;
+
 parentPort!.on('message', (batch: ExamineRequest[] | PlaceRequest) => {
+  working = true;
   if (!Array.isArray(batch)) return parentPort!.postMessage(place(batch.place));
   if (replies.length === 0) setImmediate(post);
   for (const req of batch) {
@@ -57,3 +62,6 @@ parentPort!.on('message', (batch: ExamineRequest[] | PlaceRequest) => {
     if (replies.length >= BATCH) post();
   }
 });
+
+// until the first request comes (a large mailbox takes a while to open), compile the parse code
+warmUp(setup.config, setup.maxBytes, () => working);
