@@ -2,7 +2,8 @@
  * The main thread's side of the parse workers: hands each raw message to a worker and resolves
  * with its facts. When no worker can be used (none configured, running from the TypeScript
  * sources without a build, or a worker that died) the message is examined on the main thread:
- * the result is the same, only slower, and nothing is staged.
+ * the result is the same, only slower, and nothing is staged. After the fetch, the threads
+ * share the series directories to put in place ({@link ExaminePool.place}).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -44,10 +45,9 @@ export interface PlaceRequest {
   place: { stateDir: string; jobs: PlaceJob[]; claims: SharedArrayBuffer };
 }
 
-/** The worker placed what it claimed; `error`: it stopped at a job that failed (the main thread redoes it and reports). */
+/** The worker is done with its share (a job that failed there stays claimed: the main thread does it again and reports the error). */
 export interface PlaceReply {
   placed: true;
-  error?: string;
 }
 
 /** The states of a job in `claims`. */

@@ -1,7 +1,9 @@
 /**
  * The parse worker: examines each message the harvest reads (headers, key, full parse) and
  * stages the archive files of patches and covers, on its own core while the main thread fetches.
- * Protocol: arrays of {@link ExamineRequest} in, arrays of {@link ExamineReply} out, matched by seq.
+ * Protocol: arrays of {@link ExamineRequest} in, arrays of {@link ExamineReply} out, matched by seq;
+ * after the fetch one {@link PlaceRequest} (its share of the series directories), answered by a
+ * {@link PlaceReply}. Until the first request it warms up its JIT (warm-up.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { placeSeriesDir } from './archive.js';
@@ -42,8 +44,8 @@ function place({ stateDir, jobs, claims: shared }: PlaceRequest['place']): Place
     if (!claim(claims, i, CLAIM.worker)) continue;
     try {
       placeSeriesDir(stateDir, jobs[i]!);
-    } catch (err) {
-      return { placed: true, error: (err as Error).message };
+    } catch {
+      break; // left claimed: the main thread does it again and reports the error
     }
     Atomics.store(claims, i, CLAIM.workerDone);
   }

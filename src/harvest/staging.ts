@@ -10,7 +10,7 @@
  * (docs/decisions/harvest-staging.md). The archive still changes only after the seen-store is
  * saved, and the scratch dir is emptied at the start of every run, so crash safety is unchanged.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Config } from '../core/config-types.js';
 import { isErrno } from '../core/errors.js';
@@ -64,15 +64,24 @@ function stageDirName(groupKey: string): string {
   return fnv1a(groupKey, 0x811c9dc5) + fnv1a(groupKey, 0x2f1e6d3b);
 }
 
-/** Write a new file; false when the name is taken (another message, or another worker, got there first). */
+/**
+ * Write a new file; false when the name is taken (another message, or another worker, got there
+ * first). open/write/close by hand: writeFileSync's option handling was a tenth of the cost.
+ */
 function writeNew(path: string, data: Buffer | Uint8Array): boolean {
+  let fd: number;
   try {
-    writeFileSync(path, data, { flag: 'wx' });
-    return true;
+    fd = openSync(path, 'wx');
   } catch (err) {
     if (isErrno(err, 'EEXIST')) return false;
     throw err;
   }
+  try {
+    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
 }
 
 /** Where a message's archive files go, and its rendered patch: {@link stageMessage} before any file is written. */

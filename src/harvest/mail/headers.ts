@@ -69,8 +69,12 @@ export function messageIdOf(value: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
+const BRACKETED_ID = /<([^<>\s]+)>/g;
+
 function referencesOf(value: string): string[] {
-  const ids = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]!);
+  const ids: string[] = [];
+  BRACKETED_ID.lastIndex = 0;
+  for (let m = BRACKETED_ID.exec(value); m !== null; m = BRACKETED_ID.exec(value)) ids.push(m[1]!);
   return ids.length > 0 ? ids : value.split(/\s+/).filter((w) => w !== '');
 }
 
