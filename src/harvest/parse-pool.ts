@@ -211,12 +211,13 @@ export class ExaminePool {
    * Resolves with the number of jobs the worker placed.
    */
   async place(stateDir: string, jobs: PlaceJob[]): Promise<number> {
-    const claims = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, jobs.length)));
+    const shared = new SharedArrayBuffer(4 * Math.max(1, jobs.length));
+    const claims = new Int32Array(shared);
     const slot = jobs.length > 1 ? this.slots.find((s) => !s.dead) : undefined;
     const helped = slot
       ? new Promise<PlaceReply | undefined>((resolve) => {
           slot.placed = resolve;
-          slot.worker.postMessage({ place: { stateDir, jobs, claims: claims.buffer as SharedArrayBuffer } } satisfies PlaceRequest);
+          slot.worker.postMessage({ place: { stateDir, jobs, claims: shared } } satisfies PlaceRequest);
         })
       : undefined;
     for (let i = jobs.length - 1; i >= 0; i--) if (claim(claims, i, CLAIM.main)) placeSeriesDir(stateDir, jobs[i]!);

@@ -129,7 +129,8 @@ test('series directories are placed by both threads, each exactly once', async (
   const pool = new ExaminePool({ maxBytes: MAX, config: CONFIG }, 1);
   try {
     await pool.examine(corpusMessage(CORPUS_FILES[0]!)); // the worker is up
-    const series = Array.from({ length: 1000 }, (_, i) => stagedSeries(state, `s${i}`, i % 4 === 0 ? ['Reviewed-by: Rita Reviewer <rita@example.org>'] : []));
+    const series = Array.from({ length: 3000 }, (_, i) => stagedSeries(state, `s${i}`, i % 4 === 0 ? ['Reviewed-by: Rita Reviewer <rita@example.org>'] : []));
+    // 3,000 jobs keep the main thread busy long enough (~0.2 s) for the worker to join in
     const byWorker = await pool.place(state, series.map((s) => s.job));
     expect(byWorker).toBeGreaterThan(0); // the worker took a share
     expect(byWorker).toBeLessThan(series.length); // and so did the main thread
