@@ -27,34 +27,29 @@ const corpusDir = new URL('../../../shared/corpus/messages/', import.meta.url).p
 const PATCH = readFileSync(join(corpusDir, '016-s2-1.eml'), 'utf8').split('\n\n');
 const DIFF = PATCH.slice(1).join('\n\n');
 
-function patchMail(id: string, subject: string, date: Date, inReplyTo?: string): string {
+/** A text/plain mail as the list carries it; `mime` adds the MIME-Version and 8bit lines git send-email writes. */
+function mail(from: string, id: string, subject: string, date: Date, body: string, inReplyTo: string | undefined, mime: boolean): string {
   return [
-    'From: "Richard W.M. Jones" <rjones@redhat.com>',
+    `From: ${from}`,
     'To: libguestfs@redhat.com',
     `Subject: ${subject}`,
     `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
     `Message-ID: <${id}>`,
     ...(inReplyTo ? [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`] : []),
-    'MIME-Version: 1.0',
+    ...(mime ? ['MIME-Version: 1.0'] : []),
     'Content-Type: text/plain; charset=UTF-8',
-    'Content-Transfer-Encoding: 8bit',
-    '',
-    DIFF,
-  ].join('\n');
-}
-
-function plainMail(id: string, subject: string, date: Date, body: string, inReplyTo?: string): string {
-  return [
-    'From: Reviewer One <reviewer1@example.org>',
-    'To: libguestfs@redhat.com',
-    `Subject: ${subject}`,
-    `Date: ${date.toUTCString().replace('GMT', '+0000')}`,
-    `Message-ID: <${id}>`,
-    ...(inReplyTo ? [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`] : []),
-    'Content-Type: text/plain; charset=UTF-8',
+    ...(mime ? ['Content-Transfer-Encoding: 8bit'] : []),
     '',
     body,
   ].join('\n');
+}
+
+function patchMail(id: string, subject: string, date: Date, inReplyTo?: string): string {
+  return mail('"Richard W.M. Jones" <rjones@redhat.com>', id, subject, date, DIFF, inReplyTo, true);
+}
+
+function plainMail(id: string, subject: string, date: Date, body: string, inReplyTo?: string): string {
+  return mail('Reviewer One <reviewer1@example.org>', id, subject, date, body, inReplyTo, false);
 }
 
 /** Series of 1-5 patches (a cover when more than one), a review on some, chatter in between. */
