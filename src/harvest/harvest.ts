@@ -9,7 +9,7 @@ import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
-import { placeJob, writeSeriesDir, removeSeriesDir, seriesJson, patchEntry, COVER_EML, type PlaceJob } from './archive.js';
+import { placeJob, writeSeriesDir, removeSeriesDir, seriesJson, patchEntry, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
 import { needsFullParse, parsedFacts, subjectPatternOf, type HeaderFacts, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
@@ -386,23 +386,24 @@ async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSou
   const targets = new Set(pending.series.map((k) => after.get(k)?.dir));
   for (const dir of pending.remove) if (!targets.has(dir)) removeSeriesDir(stateDir, dir);
   const render = patchRenderer(run);
-  const jobs: PlaceJob[] = [];
+  // what was staged whole goes to the parse worker as it is found; the rest is written here
+  const placing = run.pool.placing(stateDir, pending.series.length);
   for (const key of pending.series) {
     const s = after.get(key);
     if (!s) continue;
     const job = placeJob(s, run.staged);
-    if (job) jobs.push(job);
+    if (job) placing.add(job);
     else writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original), run.staged);
   }
-  await run.pool.place(stateDir, jobs); // what was staged whole: shared with the parse worker
-  rmSync(run.staged.root, { recursive: true, force: true }); // what was staged and not used: duplicates, resent slots
-  for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
-
+  // while the worker places: what the run reports (nothing here touches the disk)
   annotateParts(run.messages, after);
   const reported = new Set(pending.series);
   for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
   const series = byArrival([...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined), run.records);
   const results = series.map((s) => seriesResult(s, run.records));
+  await placing.finish(); // this thread takes what the worker has not, from the end
+  rmSync(run.staged.root, { recursive: true, force: true }); // what was staged and not used: duplicates, resent slots
+  for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
   writeIncomplete(stateDir, results.filter((s) => s.status === 'incomplete'));
   return { sourceResults, messages: run.messages, series: results };
 }

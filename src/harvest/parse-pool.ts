@@ -40,15 +40,22 @@ export interface ExamineReply {
   stageError?: string;
 }
 
-/** Series directories to place, shared: each job is claimed by one thread through `claims` (see {@link ExaminePool.place}). */
+/**
+ * Series directories to place, shared: each job is claimed by one thread through `claims` (see
+ * {@link ExaminePool.placing}). Jobs come in chunks as the harvest makes them; `first` is the
+ * index of the chunk's first job, `last` marks the end (the worker then answers).
+ */
 export interface PlaceRequest {
-  place: { stateDir: string; jobs: PlaceJob[]; claims: SharedArrayBuffer };
+  place: { stateDir: string; claims: SharedArrayBuffer; first: number; jobs: PlaceJob[]; last: boolean };
 }
 
 /** The worker is done with its share (a job that failed there stays claimed: the main thread does it again and reports the error). */
 export interface PlaceReply {
   placed: true;
 }
+
+/** Jobs handed to the worker per message while the harvest makes them. */
+const PLACE_CHUNK = 64;
 
 /** The states of a job in `claims`. */
 export const CLAIM = { free: 0, main: 1, worker: 2, workerDone: 3 } as const;
@@ -205,26 +212,13 @@ export class ExaminePool {
   }
 
   /**
-   * Place series directories here and in a worker at once (after the fetch the worker is idle):
-   * each thread claims the next free job, the main thread from the end. Jobs a worker claimed
-   * and did not finish (it died, or a job failed there) are done here, which reports any error.
-   * Resolves with the number of jobs the worker placed.
+   * Place series directories here and in a worker at once (after the fetch the worker is idle).
+   * Jobs go to the worker as they are added, so it places while this thread makes the next ones
+   * and does other work; {@link Placing.finish} then claims what is left, from the end.
+   * `capacity`: at most how many jobs will be added.
    */
-  async place(stateDir: string, jobs: PlaceJob[]): Promise<number> {
-    const shared = new SharedArrayBuffer(4 * Math.max(1, jobs.length));
-    const claims = new Int32Array(shared);
-    const slot = jobs.length > 1 ? this.slots.find((s) => !s.dead) : undefined;
-    const helped = slot
-      ? new Promise<PlaceReply | undefined>((resolve) => {
-          slot.placed = resolve;
-          slot.worker.postMessage({ place: { stateDir, jobs, claims: shared } } satisfies PlaceRequest);
-        })
-      : undefined;
-    for (let i = jobs.length - 1; i >= 0; i--) if (claim(claims, i, CLAIM.main)) placeSeriesDir(stateDir, jobs[i]!);
-    if (!helped) return 0;
-    await helped; // a job that failed in the worker fails here again, with its error
-    slot!.placed = undefined;
-    return finishAbandoned(stateDir, jobs, claims);
+  placing(stateDir: string, capacity: number): Placing {
+    return new Placing(stateDir, capacity, capacity > 1 ? this.slots.find((s) => !s.dead) : undefined);
   }
 
   /** Round robin over the live workers. */
@@ -239,5 +233,59 @@ export class ExaminePool {
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * One round of placing series directories, shared between this thread and one worker: each
+ * job is claimed by compare-and-swap on a shared `Int32Array`, the worker from the start as
+ * chunks reach it, this thread from the end once {@link finish} is called.
+ */
+export class Placing {
+  private readonly jobs: PlaceJob[] = [];
+  private readonly claims: Int32Array;
+  private readonly shared: SharedArrayBuffer;
+  private outbox: PlaceJob[] = [];
+  private posted = 0;
+  private readonly helped?: Promise<PlaceReply | undefined>;
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly capacity: number,
+    private readonly slot: Slot | undefined,
+  ) {
+    this.shared = new SharedArrayBuffer(4 * Math.max(1, capacity));
+    this.claims = new Int32Array(this.shared);
+    if (slot) this.helped = new Promise((resolve) => (slot.placed = resolve));
+  }
+
+  add(job: PlaceJob): void {
+    if (this.jobs.length >= this.capacity) throw new Error(`more series directories to place than the ${this.capacity} announced`);
+    this.jobs.push(job);
+    if (!this.slot) return;
+    this.outbox.push(job);
+    if (this.outbox.length >= PLACE_CHUNK) this.post(false);
+  }
+
+  private post(last: boolean): void {
+    const slot = this.slot!;
+    const jobs = this.outbox;
+    this.outbox = [];
+    if (!slot.dead) slot.worker.postMessage({ place: { stateDir: this.stateDir, claims: this.shared, first: this.posted, jobs, last } } satisfies PlaceRequest);
+    this.posted += jobs.length;
+  }
+
+  /**
+   * Place every job the worker has not claimed, wait for its share, and redo what it claimed and
+   * did not finish (it died, or a job failed there: done again here, which reports the error).
+   * Resolves with the number of jobs the worker placed.
+   */
+  async finish(): Promise<number> {
+    if (this.slot) this.post(true);
+    for (let i = this.jobs.length - 1; i >= 0; i--) if (claim(this.claims, i, CLAIM.main)) placeSeriesDir(this.stateDir, this.jobs[i]!);
+    if (!this.helped) return 0;
+    await this.helped;
+    this.slot!.placed = undefined;
+    return finishAbandoned(this.stateDir, this.jobs, this.claims);
   }
 }

@@ -2,8 +2,8 @@
  * The parse worker: examines each message the harvest reads (headers, key, full parse) and
  * stages the archive files of patches and covers, on its own core while the main thread fetches.
  * Protocol: arrays of {@link ExamineRequest} in, arrays of {@link ExamineReply} out, matched by seq;
- * after the fetch one {@link PlaceRequest} (its share of the series directories), answered by a
- * {@link PlaceReply}. Until the first request it warms up its JIT (warm-up.ts).
+ * after the fetch, chunks of {@link PlaceRequest} (its share of the series directories), the last
+ * answered by a {@link PlaceReply}. Until the first request it warms up its JIT (warm-up.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { placeSeriesDir } from './archive.js';
@@ -37,19 +37,25 @@ function post(): void {
   replies = [];
 }
 
-/** This thread's share of the series directories (see ExaminePool.place). */
-function place({ stateDir, jobs, claims: shared }: PlaceRequest['place']): PlaceReply {
+/** A job failed here in this round of placing: the worker leaves the rest to the main thread. */
+let placingFailed = false;
+
+/** This thread's share of a chunk of series directories (see ExaminePool.placing); answers after the last chunk. */
+function place({ stateDir, claims: shared, first, jobs, last }: PlaceRequest['place']): void {
   const claims = new Int32Array(shared);
-  for (let i = 0; i < jobs.length; i++) {
-    if (!claim(claims, i, CLAIM.worker)) continue;
+  for (let i = 0; i < jobs.length && !placingFailed; i++) {
+    if (!claim(claims, first + i, CLAIM.worker)) continue;
     try {
       placeSeriesDir(stateDir, jobs[i]!);
     } catch {
-      break; // left claimed: the main thread does it again and reports the error
+      placingFailed = true; // left claimed: the main thread does it again and reports the error
+      break;
     }
-    Atomics.store(claims, i, CLAIM.workerDone);
+    Atomics.store(claims, first + i, CLAIM.workerDone);
   }
-  return { placed: true };
+  if (!last) return;
+  placingFailed = false;
+  parentPort!.postMessage({ placed: true } satisfies PlaceReply);
 }
 
 /** Set by the first request: the warm-up stops. */
@@ -57,7 +63,7 @@ let working = false;
 
 parentPort!.on('message', (batch: ExamineRequest[] | PlaceRequest) => {
   working = true;
-  if (!Array.isArray(batch)) return parentPort!.postMessage(place(batch.place));
+  if (!Array.isArray(batch)) return place(batch.place);
   if (replies.length === 0) setImmediate(post);
   for (const req of batch) {
     replies.push(examine(req));

@@ -130,8 +130,10 @@ test('series directories are placed by both threads, each exactly once', async (
   try {
     await pool.examine(corpusMessage(CORPUS_FILES[0]!)); // the worker is up
     const series = Array.from({ length: 3000 }, (_, i) => stagedSeries(state, `s${i}`, i % 4 === 0 ? ['Reviewed-by: Rita Reviewer <rita@example.org>'] : []));
+    const placing = pool.placing(state, series.length);
+    for (const s of series) placing.add(s.job);
     // 3,000 jobs keep the main thread busy long enough (~0.2 s) for the worker to join in
-    const byWorker = await pool.place(state, series.map((s) => s.job));
+    const byWorker = await placing.finish();
     expect(byWorker).toBeGreaterThan(0); // the worker took a share
     expect(byWorker).toBeLessThan(series.length); // and so did the main thread
     expect(readdirSync(join(state, 'harvest', 'tmp', 'stage'))).toEqual([]);
@@ -139,6 +141,27 @@ test('series directories are placed by both threads, each exactly once', async (
     const wrong = series.filter(({ job, want }) => !readFileSync(join(state, job.dir, '0001-x.patch')).equals(want) || readFileSync(join(state, job.dir, 'series.json'), 'utf8') !== job.seriesJson);
     expect(wrong.map((s) => s.job.dir)).toEqual([]);
     expect(pool.problems).toEqual([]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('the worker places jobs as they are handed over, before the main thread finishes', async () => {
+  const state = tempDir('place-streamed');
+  const pool = new ExaminePool({ maxBytes: MAX, config: CONFIG }, 1);
+  try {
+    await pool.examine(corpusMessage(CORPUS_FILES[0]!)); // the worker is up
+    const series = Array.from({ length: 200 }, (_, i) => stagedSeries(state, `t${i}`));
+    const placing = pool.placing(state, series.length + 10); // fewer jobs than announced is fine
+    for (const s of series) placing.add(s.job);
+    // the first chunk reaches the worker before finish() is called: it is placed without the main thread
+    const firstDir = join(state, series[0]!.job.dir);
+    for (let waited = 0; !existsSync(firstDir) && waited < 20_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(firstDir)).toBe(true);
+    expect(existsSync(series[0]!.job.build)).toBe(false);
+    expect(await placing.finish()).toBeGreaterThan(0);
+    expect(series.filter(({ job }) => readFileSync(join(state, job.dir, 'series.json'), 'utf8') !== job.seriesJson).map((s) => s.job.dir)).toEqual([]);
+    expect(() => pool.placing(state, 0).add(series[0]!.job)).toThrow(/more series directories to place than the 0 announced/);
   } finally {
     await pool.close();
   }
