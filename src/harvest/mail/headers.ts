@@ -28,23 +28,35 @@ export function headerBlockEnd(raw: Buffer): number {
   }
 }
 
-/** Header lines unfolded (continuations joined with one space, as git does), field names lowercased. */
-export function unfoldHeaders(block: string): Array<[string, string]> {
+/**
+ * Header lines unfolded (continuations joined with one space, as git does), field names
+ * lowercased. With `wanted`, other fields are skipped before their values are built: list mail
+ * carries dozens of Received/DKIM/List-* lines nobody here reads.
+ */
+export function unfoldHeaders(block: string, wanted?: ReadonlySet<string>): Array<[string, string]> {
   const fields: Array<[string, string]> = [];
   const lines = block.split('\n');
   let start = 0;
   if (lines[0]?.startsWith('From ')) start = 1;
+  /** Whether a field has begun (a skipped one too), and whether the one begun is kept (its continuations go with it). */
+  let begun = false;
+  let open = false;
   for (let i = start; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
+    let line = lines[i]!;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.length === 0) continue;
-    if ((line[0] === ' ' || line[0] === '\t') && fields.length > 0) {
+    if ((line[0] === ' ' || line[0] === '\t') && begun) {
+      if (!open) continue;
       const last = fields[fields.length - 1]!;
       last[1] = (last[1] + ' ' + line.slice(1)).replace(/[ \t]+$/, '');
       continue;
     }
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    fields.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
+    const name = line.slice(0, colon).trim().toLowerCase();
+    begun = true;
+    open = wanted === undefined || wanted.has(name);
+    if (open) fields.push([name, line.slice(colon + 1).trim()]);
   }
   return fields;
 }
@@ -101,10 +113,9 @@ export function readHeaders(raw: Buffer, opts: { subjectPattern?: RegExp } = {})
 
 function headersOf(raw: Buffer, opts: { subjectPattern?: RegExp }): MessageHeaders {
   const warnings: string[] = [];
-  const fields = unfoldHeaders(raw.subarray(0, headerBlockEnd(raw)).toString('latin1'));
+  const fields = unfoldHeaders(raw.subarray(0, headerBlockEnd(raw)).toString('latin1'), WANTED);
   const seen = new Map<string, string>();
   for (const [name, value] of fields) {
-    if (!WANTED.has(name)) continue;
     if (seen.has(name)) {
       if (name !== 'references') warnings.push(`${name}: header appears more than once, the first one is used`);
       continue;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHeaders } from '../../../src/harvest/mail/headers.js';
+import { readHeaders, unfoldHeaders } from '../../../src/harvest/mail/headers.js';
 import { splitMbox } from '../../../src/harvest/mail/mbox.js';
 import { CORPUS_DIR, emlFiles } from './git-mailinfo.js';
 
@@ -28,6 +28,14 @@ describe('readHeaders', () => {
     const head = 'From: A <a@example.org>\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n\t[x]\r\nMessage-ID: <id@x>\r\n\r\n';
     const h = readHeaders(Buffer.concat([Buffer.from(head), Buffer.alloc(50 * 1024 * 1024, 0xff)]));
     expect(h).toMatchObject({ subject: 'café [x]', messageId: 'id@x', from: { name: 'A', email: 'a@example.org' }, warnings: [] });
+  });
+
+  test('fields nobody reads are skipped with their continuation lines, even one that looks like a field', () => {
+    const head = 'Received: from relay\r\n Subject: not the subject\r\n\tby host\r\nX-List: a\r\nSubject: the\r\n subject\r\nDKIM-Signature: v=1;\r\n\tFrom: nobody <n@x>\r\nFrom: A <a@example.org>\r\nMessage-ID: <id@x>\r\n\r\nbody\r\n';
+    const h = readHeaders(Buffer.from(head));
+    expect(h).toMatchObject({ subject: 'the subject', from: { name: 'A', email: 'a@example.org' }, messageId: 'id@x', warnings: [] });
+    expect(unfoldHeaders(head.split('\r\n\r\n')[0]!, new Set(['subject']))).toEqual([['subject', 'the subject']]);
+    expect(unfoldHeaders('Received: from relay\n Subject: not\nX-A: b\n')).toEqual([['received', 'from relay Subject: not'], ['x-a', 'b']]);
   });
 
   test('raw 8-bit latin1 header: read as latin1 with a warning', () => {
