@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../src/core/config.js';
 import { createLogger } from '../src/core/log.js';
-import { writeResult } from '../src/core/results.js';
 import { harvest } from '../src/harvest/harvest.js';
 import { imapClient, startDovecot, type Dovecot } from '../test/support/dovecot.js';
 
@@ -113,7 +112,7 @@ async function timedHarvest(configPath: string, stateDir: string): Promise<{ sec
   const runDir = mkdtempSync(join(stateDir, '..', 'run-'));
   const start = performance.now();
   const outcome = await harvest(loaded, { runId: 'bench', log: createLogger({ quiet: true }) });
-  writeResult(runDir, 'harvest', outcome.result);
+  outcome.write(runDir);
   outcome.done();
   return { seconds: (performance.now() - start) / 1000, seen: outcome.result.counts.seen };
 }

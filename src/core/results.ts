@@ -30,6 +30,19 @@ function check<N extends ResultName>(name: N, value: unknown, where: string): Re
   return value as ResultFiles[N];
 }
 
+/** Validate against resources/schemas/<name>.schema.json and serialize: the text {@link writeResultText} writes. */
+export function resultText<N extends ResultName>(name: N, value: ResultFiles[N]): string {
+  check(name, value, `${name}.json`);
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+/** Write a result prepared by {@link resultText}, atomically. */
+export function writeResultText(runDir: string, name: ResultName, text: string): string {
+  const path = resultPath(runDir, name);
+  writeFileAtomic(path, text);
+  return path;
+}
+
 /** Validate against resources/schemas/<name>.schema.json, then write atomically. */
 export function writeResult<N extends ResultName>(runDir: string, name: N, value: ResultFiles[N]): string {
   const path = resultPath(runDir, name);

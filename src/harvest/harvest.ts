@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { PatchlineError, asPatchlineError } from '../core/errors.js';
+import { resultText, writeResultText } from '../core/results.js';
 import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { createProgress } from '../core/progress.js';
@@ -32,6 +33,8 @@ const MAX_IN_FLIGHT = 512;
 
 export interface HarvestOutcome {
   result: HarvestResult;
+  /** Write harvest.json into the run dir (validated and serialized already); returns its path. */
+  write(runDir: string): string;
   /** Sources that could not be read (or failed midway). */
   failedSources: number;
   /** Call once harvest.json is on disk: clears the pending journal. */
@@ -50,8 +53,15 @@ interface RunState {
   maxBytes: number;
   config: Config;
   pack: OriginalsPack;
+  runId: string;
   /** The run's start: harvestedAt of every record it adds. */
   startedAt: string;
+}
+
+/** harvest.json, and its text (validated and serialized while the parse worker places directories). */
+interface Outcome {
+  result: HarvestResult;
+  text: string;
 }
 
 async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<MailSource> {
@@ -299,6 +309,15 @@ function countBuckets(messages: MessageResult[]): Counts {
   return counts;
 }
 
+/** harvest.json: finishedAt is when the outcome was decided (a last few directories may still be moving into place). */
+function harvestResult(runId: string, startedAt: string, sources: SourceResult[], messages: MessageResult[], series: SeriesResult[]): HarvestResult {
+  return { runId, startedAt, finishedAt: new Date().toISOString(), sources, messages, series, counts: countBuckets(messages) };
+}
+
+function outcomeOf(result: HarvestResult): Outcome {
+  return { result, text: resultText('harvest', result) };
+}
+
 export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: Logger }): Promise<HarvestOutcome> {
   const startedAt = new Date().toISOString();
   const { stateDir, config } = loaded;
@@ -313,25 +332,22 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
       ? sources.map((source, i) => ({ name: source.name, type: source.type, seen: 0, ...source.describe(), ...(looks[i]!.error ? { error: looks[i]!.error } : {}) }))
       : undefined;
     const outcome = cached && sourceResults
-      ? { sourceResults, messages: [], series: cached }
-      : await harvestNews(loaded, sources, looks, opts.log, startedAt);
-    const result: HarvestResult = {
-      runId: opts.runId,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      sources: outcome.sourceResults,
-      messages: outcome.messages,
-      series: outcome.series,
-      counts: countBuckets(outcome.messages),
+      ? outcomeOf(harvestResult(opts.runId, startedAt, sourceResults, [], cached))
+      : await harvestNews(loaded, sources, looks, opts.log, opts.runId, startedAt);
+    const { result, text } = outcome;
+    return {
+      result,
+      write: (runDir) => writeResultText(runDir, 'harvest', text),
+      failedSources: result.sources.filter((s) => s.error).length,
+      done: () => clearPending(stateDir),
     };
-    return { result, failedSources: result.sources.filter((s) => s.error).length, done: () => clearPending(stateDir) };
   } finally {
     for (const source of sources) await source.close().catch(() => undefined);
   }
 }
 
 /** The full path: load the seen-store, read the news, rebuild and write the series it changes. */
-async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, startedAt: string): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
+async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, runId: string, startedAt: string): Promise<Outcome> {
   const { stateDir, config } = loaded;
   const maxBytes = config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const staged = new StagedArchive(stageRoot(stateDir));
@@ -345,6 +361,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
     maxBytes,
     config,
     pack: new OriginalsPack(stateDir),
+    runId,
     startedAt,
   };
   // the threads load while the mailbox opens (a SELECT of a large mailbox takes a while)
@@ -356,7 +373,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
   }
 }
 
-async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<{ sourceResults: SourceResult[]; messages: MessageResult[]; series: SeriesResult[] }> {
+async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<Outcome> {
   const { stateDir, config } = loaded;
   const before = buildSeries(run.records);
   const progress = createProgress('harvest', 0);
@@ -395,15 +412,16 @@ async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSou
     if (job) placing.add(job);
     else writeSeriesDir(stateDir, s, (p) => render(p, s), (original) => run.pack.read(original), run.staged);
   }
-  // while the worker places: what the run reports (nothing here touches the disk)
+  // while the worker places: what the run reports, and harvest.json checked and serialized (nothing here touches the disk)
   annotateParts(run.messages, after);
   const reported = new Set(pending.series);
   for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
   const series = byArrival([...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined), run.records);
   const results = series.map((s) => seriesResult(s, run.records));
+  const outcome = outcomeOf(harvestResult(run.runId, run.startedAt, sourceResults, run.messages, results));
   await placing.finish(); // this thread takes what the worker has not, from the end
   rmSync(run.staged.root, { recursive: true, force: true }); // what was staged and not used: duplicates, resent slots
   for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
   writeIncomplete(stateDir, results.filter((s) => s.status === 'incomplete'));
-  return { sourceResults, messages: run.messages, series: results };
+  return outcome;
 }

@@ -1,5 +1,4 @@
 import { ExitCode } from '../core/errors.js';
-import { writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
 import { linkSeriesIntoRunDir } from './archive.js';
 import { harvest } from './harvest.js';
@@ -12,7 +11,7 @@ import { BUCKETS } from './types.js';
  */
 export const runHarvestStep: StepRun = async ({ loaded, runDir, runId, log }) => {
   const outcome = await harvest(loaded, { runId, log });
-  const path = writeResult(runDir, 'harvest', outcome.result);
+  const path = outcome.write(runDir);
   outcome.done();
   linkSeriesIntoRunDir(loaded.stateDir, runDir, outcome.result.series.flatMap((s) => (s.archiveDir ? [s.archiveDir] : [])));
   const { counts, series } = outcome.result;
