@@ -3,7 +3,7 @@
  * corpus, reviews and chatter mixed in; PATCHLINE_BENCH_MESSAGES overrides the count). Prints the
  * raw imapflow full-source fetch (msgs/s), the harvest (msgs/s, ratio to raw; target >= 0.5) and
  * a second harvest with no new mail (seconds; target < 0.5). Raw fetch and harvest alternate
- * PATCHLINE_BENCH_RUNS times (default 3): medians, and every run. PATCHLINE_BENCH_DIR puts the state
+ * PATCHLINE_BENCH_RUNS times (default 5: one sample swings by ±10% here): medians, and every run. PATCHLINE_BENCH_DIR puts the state
  * dir elsewhere (e.g. /dev/shm, to see how much of the harvest is the disk; TMPDIR=/dev/shm moves
  * dovecot too); PATCHLINE_BENCH_WORKERS=N sets harvest.parseWorkers; PATCHLINE_BENCH_PROFILE=FILE
  * writes a CPU profile of the first run's harvest (main thread) (open it in Chrome DevTools).
@@ -21,7 +21,7 @@ import { harvest } from '../src/harvest/harvest.js';
 import { imapClient, startDovecot, type Dovecot } from '../test/support/dovecot.js';
 
 const TOTAL = Number(process.env.PATCHLINE_BENCH_MESSAGES ?? 20000);
-const RUNS = Math.max(1, Number(process.env.PATCHLINE_BENCH_RUNS ?? 3));
+const RUNS = Math.max(1, Number(process.env.PATCHLINE_BENCH_RUNS ?? 5));
 const corpusDir = new URL('../../../shared/corpus/messages/', import.meta.url).pathname;
 const PATCH = readFileSync(join(corpusDir, '016-s2-1.eml'), 'utf8').split('\n\n');
 const DIFF = PATCH.slice(1).join('\n\n');

@@ -3,7 +3,7 @@
  * with its facts. When no worker can be used (none configured, running from the TypeScript
  * sources without a build, or a worker that died) the message is examined on the main thread:
  * the result is the same, only slower, and nothing is staged. After the fetch, the threads
- * share the series directories to put in place ({@link ExaminePool.place}).
+ * share the series directories to put in place ({@link ExaminePool.placing}).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -92,7 +92,7 @@ interface Slot {
   /** Requests not posted yet: sent together when BATCH are waiting or the current turn of the event loop ends. */
   outbox: ExamineRequest[];
   dead: boolean;
-  /** Resolves the pending {@link ExaminePool.place} when the worker is done with its share (or gone). */
+  /** Resolves the pending {@link Placing.finish} when the worker is done with its share (or gone). */
   placed?: (reply: PlaceReply | undefined) => void;
 }
 
