@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PatchlineError, isErrno } from './errors.js';
-import { writeFileAtomic, writeJsonAtomic } from './fsutil.js';
+import { writeFileAtomic } from './fsutil.js';
 import { describeSchemaErrors, validatorFor } from './schemas.js';
 import type { HarvestResult } from '../harvest/types.js';
 import type { ApplyResult } from '../apply/types.js';
@@ -31,8 +31,8 @@ function check<N extends ResultName>(name: N, value: unknown, where: string): Re
 }
 
 /** Validate against resources/schemas/<name>.schema.json and serialize: the text {@link writeResultText} writes. */
-export function resultText<N extends ResultName>(name: N, value: ResultFiles[N]): string {
-  check(name, value, `${name}.json`);
+export function resultText<N extends ResultName>(name: N, value: ResultFiles[N], where = `${name}.json`): string {
+  check(name, value, where);
   return JSON.stringify(value, null, 2) + '\n';
 }
 
@@ -45,10 +45,7 @@ export function writeResultText(runDir: string, name: ResultName, text: string):
 
 /** Validate against resources/schemas/<name>.schema.json, then write atomically. */
 export function writeResult<N extends ResultName>(runDir: string, name: N, value: ResultFiles[N]): string {
-  const path = resultPath(runDir, name);
-  check(name, value, path);
-  writeJsonAtomic(path, value);
-  return path;
+  return writeResultText(runDir, name, resultText(name, value, resultPath(runDir, name)));
 }
 
 /** Read and validate; undefined when the file does not exist (an earlier step never ran). */

@@ -59,7 +59,7 @@ interface RunState {
 }
 
 /** harvest.json, and its text (validated and serialized while the parse worker places directories). */
-interface Outcome {
+interface PreparedResult {
   result: HarvestResult;
   text: string;
 }
@@ -314,7 +314,7 @@ function harvestResult(runId: string, startedAt: string, sources: SourceResult[]
   return { runId, startedAt, finishedAt: new Date().toISOString(), sources, messages, series, counts: countBuckets(messages) };
 }
 
-function outcomeOf(result: HarvestResult): Outcome {
+function prepared(result: HarvestResult): PreparedResult {
   return { result, text: resultText('harvest', result) };
 }
 
@@ -331,10 +331,9 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
     const sourceResults = cached
       ? sources.map((source, i) => ({ name: source.name, type: source.type, seen: 0, ...source.describe(), ...(looks[i]!.error ? { error: looks[i]!.error } : {}) }))
       : undefined;
-    const outcome = cached && sourceResults
-      ? outcomeOf(harvestResult(opts.runId, startedAt, sourceResults, [], cached))
+    const { result, text } = cached && sourceResults
+      ? prepared(harvestResult(opts.runId, startedAt, sourceResults, [], cached))
       : await harvestNews(loaded, sources, looks, opts.log, opts.runId, startedAt);
-    const { result, text } = outcome;
     return {
       result,
       write: (runDir) => writeResultText(runDir, 'harvest', text),
@@ -347,7 +346,7 @@ export async function harvest(loaded: LoadedConfig, opts: { runId: string; log: 
 }
 
 /** The full path: load the seen-store, read the news, rebuild and write the series it changes. */
-async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, runId: string, startedAt: string): Promise<Outcome> {
+async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger, runId: string, startedAt: string): Promise<PreparedResult> {
   const { stateDir, config } = loaded;
   const maxBytes = config.harvest?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const staged = new StagedArchive(stageRoot(stateDir));
@@ -373,7 +372,7 @@ async function harvestNews(loaded: LoadedConfig, sources: MailSource[], looks: A
   }
 }
 
-async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<Outcome> {
+async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSource[], looks: Array<{ news: boolean; error?: SourceResult['error'] }>, log: Logger): Promise<PreparedResult> {
   const { stateDir, config } = loaded;
   const before = buildSeries(run.records);
   const progress = createProgress('harvest', 0);
@@ -418,10 +417,10 @@ async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSou
   for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
   const series = byArrival([...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined), run.records);
   const results = series.map((s) => seriesResult(s, run.records));
-  const outcome = outcomeOf(harvestResult(run.runId, run.startedAt, sourceResults, run.messages, results));
+  const harvestJson = prepared(harvestResult(run.runId, run.startedAt, sourceResults, run.messages, results));
   await placing.finish(); // this thread takes what the worker has not, from the end
   rmSync(run.staged.root, { recursive: true, force: true }); // what was staged and not used: duplicates, resent slots
   for (const [i, source] of sources.entries()) if (sourceResults[i]!.seen > 0) source.commit();
   writeIncomplete(stateDir, results.filter((s) => s.status === 'incomplete'));
-  return outcome;
+  return harvestJson;
 }
