@@ -132,14 +132,12 @@ export function placeSeriesDir(stateDir: string, job: PlaceJob): void {
 }
 
 /**
- * Write a series directory whole: built aside, then renamed over the old one. A staged directory
- * holding exactly this series is used as it is ({@link placeJob}); otherwise files the parse
- * worker staged are moved in and the rest is written here. Sync I/O: fs/promises costs several
- * times more per small file.
+ * Write a series directory whole: built aside, then renamed over the old one. For a series no
+ * staged directory holds whole ({@link placeJob} has none): files the parse worker staged are
+ * moved in and the rest is written here. Sync I/O: fs/promises costs several times more per
+ * small file.
  */
 export function writeSeriesDir(stateDir: string, s: Series, renderPatch: (p: SeriesPatch) => string | Buffer, original: (ref: OriginalRef) => Buffer, staged?: StagedArchive): void {
-  const job = placeJob(s, staged);
-  if (job) return placeSeriesDir(stateDir, job);
   const build = scratchName(stateDir);
   mkdirSync(build);
   if (s.cover?.original) moveOrWrite(staged?.path(s.cover.key, 'eml'), join(build, COVER_EML), () => original(s.cover!.original!));
