@@ -1,5 +1,8 @@
 import type { Config, Person } from '../core/config-types.js';
 import { PatchlineError } from '../core/errors.js';
+import { fillPlaceholders, pushPatternProblem, type PushVars } from '../core/config-checks.js';
+
+export { isSafeRefWord } from '../core/config-checks.js';
 
 /** The apply settings of one repo: the stage section with the repo's overrides. */
 export interface ApplySettings {
@@ -28,19 +31,15 @@ export function applySettings(config: Config, repo: string): ApplySettings {
   };
 }
 
-/** The branch pushed to: the configured branch, or the staging name from pushPattern. */
-export function pushTarget(settings: ApplySettings, vars: { repo: string; branch: string; date: string; runId: string }): string {
+/**
+ * The branch pushed to: the configured branch, or the staging name from pushPattern. The config
+ * check tried the pattern with a sample run id; the real one (a --run-dir's name) is checked here.
+ */
+export function pushTarget(settings: ApplySettings, vars: PushVars): string {
   if (!settings.pushPattern) return vars.branch;
-  const name = settings.pushPattern.replace(/\{(repo|branch|date|runId)\}/g, (_, key: keyof typeof vars) => vars[key]);
-  if (!isSafeRefWord(name) || /[{}]/.test(name)) {
-    throw new PatchlineError('ECONFIG', `apply.pushPattern: "${settings.pushPattern}" gives "${name}", not a usable branch name (placeholders: {repo} {branch} {date} {runId})`, { input: settings.pushPattern });
-  }
-  return name;
-}
-
-/** A repo or branch word as config.schema.json allows it, and nothing git could read as an option or a range. */
-export function isSafeRefWord(word: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(word) && word.length <= 100 && !word.includes('..') && !word.endsWith('.lock') && !word.endsWith('/') && !word.includes('//');
+  const problem = pushPatternProblem(settings.pushPattern, vars);
+  if (problem) throw new PatchlineError('ECONFIG', `apply.pushPattern: ${problem}`, { input: settings.pushPattern });
+  return fillPlaceholders(settings.pushPattern, vars);
 }
 
 /** The `Link:` URL of a message. */

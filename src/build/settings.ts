@@ -1,5 +1,6 @@
 import type { BuildConfig, LoadedConfig, PlatformConfig } from '../core/config.js';
 import { resolveFrom } from '../core/config.js';
+import { fillPlaceholders, type RELEASE_PLACEHOLDERS } from '../core/config-checks.js';
 import { defaultProfileFiles } from '../koji/profile.js';
 
 /** The build section with its defaults applied (resources/schemas/config/build.schema.json). */
@@ -47,8 +48,12 @@ export function buildSettings(loaded: LoadedConfig, opts: { scratch?: boolean } 
 
 /** `0.{date}.git{shortsha}` → `0.20261121.git1a2b3c4`. */
 export function snapshotRelease(pattern: string, commit: { sha: string; date: Date }): string {
-  const date = commit.date.toISOString().slice(0, 10).replace(/-/g, '');
-  return pattern.replace(/\{date\}/g, date).replace(/\{shortsha\}/g, commit.sha.slice(0, 7)).replace(/\{sha\}/g, commit.sha);
+  const values: Record<(typeof RELEASE_PLACEHOLDERS)[number], string> = {
+    date: commit.date.toISOString().slice(0, 10).replace(/-/g, ''),
+    shortsha: commit.sha.slice(0, 7),
+    sha: commit.sha,
+  };
+  return fillPlaceholders(pattern, values);
 }
 
 /** A series id as a directory name. */

@@ -117,6 +117,16 @@ export interface ReportConfig {
   recipients?: string[];
   threadReplies?: boolean;
   smtp?: SmtpConfig;
+  /** Where to look for a mail whose SMTP transaction was cut off before the server's answer. */
+  deliveryCheck?: DeliveryCheckConfig;
+}
+
+export interface DeliveryCheckConfig {
+  /** Name of an imap source whose mailbox receives the report mails. */
+  source: string;
+  /** The recipient address whose mail lands there (a list); without it, every report mail is taken to. */
+  address?: string;
+  waitSeconds?: number;
 }
 
 export interface SmtpConfig {

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { PatchlineError, isErrno } from './errors.js';
 import { describeSchemaErrors, validatorFor } from './schemas.js';
+import { configError, configProblems } from './config-checks.js';
 import type { Config } from './config-types.js';
 
 export type * from './config-types.js';
@@ -17,7 +18,11 @@ export interface LoadedConfig {
   stateDir: string;
 }
 
-/** Parse and validate a config object; errors name the dotted path and what is expected. */
+/**
+ * Validate a config object: the schema, then the rules across fields (config-checks.ts), so a
+ * config any step would refuse is refused here, before anything is read or consumed. One
+ * ECONFIG line naming each dotted path, the bad value and what is expected.
+ */
 export function validateConfig(raw: unknown, file = 'patchline.yaml'): Config {
   const validate = validatorFor('config.schema.json');
   if (!validate(raw)) {
@@ -25,18 +30,8 @@ export function validateConfig(raw: unknown, file = 'patchline.yaml'): Config {
     throw new PatchlineError('ECONFIG', `${lines.join('; ')} (in ${file})`, { input: file, details: { errors: lines } });
   }
   const config = raw as Config;
-  for (const [i, source] of config.sources.entries()) {
-    if (source.subjectPattern !== undefined) {
-      try {
-        new RegExp(source.subjectPattern);
-      } catch (err) {
-        throw new PatchlineError('ECONFIG', `sources.${i}.subjectPattern: not a valid regular expression (${(err as Error).message}) (in ${file})`, { input: file });
-      }
-    }
-  }
-  const names = config.sources.map((s) => s.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new PatchlineError('ECONFIG', `sources: name "${dup}" is used twice; names key the cursors and must be unique (in ${file})`, { input: file });
+  const problems = configProblems(config);
+  if (problems.length > 0) throw configError(problems, file);
   return config;
 }
 

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveFrom, type LoadedConfig } from '../core/config.js';
-import { PatchlineError } from '../core/errors.js';
+import { checkPublish, configError, isRemoteDestination } from '../core/config-checks.js';
+
+export { isRemoteDestination } from '../core/config-checks.js';
 
 export interface PublishSettings {
   /** Where generations are built and switched: the destination itself, or a local mirror of a remote one. */
@@ -16,20 +18,15 @@ export interface PublishSettings {
   rsync: { options?: string[]; rsh?: string };
 }
 
-/** rsync's own rule: a colon before any slash means a remote host. */
-export function isRemoteDestination(dest: string): boolean {
-  return /^(?:[^@/:\s]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:/.test(dest);
-}
-
 /** The publish section of the config, with defaults and paths resolved. */
 export function publishSettings(loaded: LoadedConfig): PublishSettings {
   const cfg = loaded.config.publish ?? {};
   const destination = cfg.destination ?? join(loaded.stateDir, 'repos');
   const remote = isRemoteDestination(destination) ? destination.replace(/\/+$/, '') : undefined;
   const root = remote ? join(loaded.stateDir, 'publish-mirror') : resolveFrom(loaded.baseDir, destination);
-  if (remote && cfg.baseUrl === undefined) {
-    throw new PatchlineError('ECONFIG', `publish.baseUrl: required when publish.destination is remote (${remote})`, { input: 'publish.baseUrl' });
-  }
+  // loadConfig ran these rules already; a config built in code meets them here
+  const problems = checkPublish(loaded.config);
+  if (problems.length > 0) throw configError(problems, loaded.file);
   const baseUrl = (cfg.baseUrl ?? pathToFileURL(root).href).replace(/\/+$/, '');
   const pattern = cfg.repoName ?? 'patchline-{platform}';
   return {
