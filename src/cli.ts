@@ -10,6 +10,7 @@ import { registerInspectCommand } from './harvest/inspect-command.js';
 import { registerRunCommand } from './run/command.js';
 import { registerDemoCommand } from './run/demo.js';
 import { registerJenkinsCommand } from './jenkins/command.js';
+import { registerLedgerCommands } from './ledger/command.js';
 
 export function buildProgram(): Command {
   const program = new Command('patchline')
@@ -30,6 +31,9 @@ export function buildProgram(): Command {
     process.exitCode = code;
   });
   registerJenkinsCommand(program, (code) => {
+    process.exitCode = code;
+  });
+  registerLedgerCommands(program, (code) => {
     process.exitCode = code;
   });
   return program;

@@ -50,7 +50,10 @@ export const STEPS: Record<StepName, StepDefinition> = {
     name: 'report',
     summary: 'render the report mails, status page and JUnit XML from the run files, send the mails',
     startsRun: false,
-    options: [['--resend <run>', 'send the .eml files of an earlier run again']],
+    options: [
+      ['--resend <run>', 'send the .eml files of an earlier run that are not sent yet'],
+      ['--unknown', 'with --resend: also send the mails whose delivery is unknown (cut off during their SMTP transaction); may duplicate them'],
+    ],
     load: async () => (await import('./report/step.js')).runReportStep,
   },
 };

@@ -31,7 +31,7 @@ export interface BranchJob {
 }
 
 /** The tip to apply on: the staging branch when it exists already, else the configured branch. */
-async function remoteTip(git: Git, job: BranchJob): Promise<string | undefined> {
+export async function remoteTip(git: Git, job: BranchJob): Promise<string | undefined> {
   return (await git.revParse(`refs/remotes/origin/${job.target}`)) ?? (await git.revParse(`refs/remotes/origin/${job.branch}`));
 }
 

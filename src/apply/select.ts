@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Config } from '../core/config-types.js';
-import type { HarvestResult, SeriesResult } from '../harvest/types.js';
+import type { SeriesResult } from '../harvest/types.js';
 import type { SeriesToApply } from './branch.js';
 import { applySettings, isSafeRefWord } from './settings.js';
 import { failedSeries, type SeriesApplyResult } from './types.js';
@@ -48,11 +48,11 @@ function byArrival(list: Array<{ s: SeriesResult; index: number }>): Array<{ s: 
   });
 }
 
-/** The ready series of harvest.json the run applies (only `repo`/`branch` when given), refused ones apart. */
-export function selectSeries(harvest: HarvestResult, config: Config, stateDir: string, only: { repo?: string; branch?: string }): Selection {
+/** The ready series the run applies (only `repo`/`branch` when given), refused ones apart. */
+export function selectSeries(candidates: readonly SeriesResult[], config: Config, stateDir: string, only: { repo?: string; branch?: string }): Selection {
   const refused: SeriesApplyResult[] = [];
   const grouped = new Map<string, Map<string, Array<{ s: SeriesResult; index: number }>>>();
-  harvest.series.forEach((s, index) => {
+  candidates.forEach((s, index) => {
     if (s.status !== 'ready') return;
     if ((only.repo !== undefined && s.repo !== only.repo) || (only.branch !== undefined && s.branch !== only.branch)) return;
     const why = refusal(config, s, stateDir);

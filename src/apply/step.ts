@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import type { Git } from '../git/git.js';
 import { createProgress } from '../core/progress.js';
-import { readResult, writeResult } from '../core/results.js';
+import { readResultIfExists, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
+import { Ledger } from '../ledger/store.js';
+import { applyWork, recordApply, recordHarvest } from '../ledger/work.js';
 import { acquireRunLock, describeOwner, lockPath, type RunLock } from '../run/lock.js';
-import { applyBranch, cloneEnv, failAll, removeThrowawayWorktrees, type BranchJob } from './branch.js';
+import { applyBranch, cloneEnv, failAll, remoteTip, removeThrowawayWorktrees, type BranchJob } from './branch.js';
 import { cloneDir, openClone, remoteUrl } from './clone.js';
 import { selectSeries } from './select.js';
 import { applySettings, pushTarget } from './settings.js';
@@ -24,6 +27,18 @@ async function lockClone(stateDir: string, repo: string, log: Logger): Promise<R
   }
 }
 
+/** A series that failed on a conflict is tried again only once its branch moved (or on `patchline retry`). */
+async function dropUnmovedConflicts(clone: Git, job: BranchJob, conflictTips: ReadonlyMap<string, string>, log: Logger): Promise<void> {
+  if (!job.series.some((s) => conflictTips.has(s.id))) return;
+  const tip = await remoteTip(clone, job);
+  job.series = job.series.filter((s) => {
+    const waited = conflictTips.get(s.id);
+    if (waited === undefined || waited !== tip) return true;
+    log.info(`${s.id}: still waiting: it conflicted on ${job.repo}/${job.branch} at ${waited.slice(0, 12)}, which has not moved (patchline retry ${s.id} to try again)`);
+    return false;
+  });
+}
+
 /** 0 when nothing failed, 3 when some series failed and others went through, 1 when all failed. */
 export function applyExitCode(series: readonly SeriesApplyResult[]): ExitCode {
   const failed = series.filter((s) => s.status === 'failed').length;
@@ -35,8 +50,14 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
   const startedAt = new Date().toISOString();
   const { config, stateDir, baseDir } = loaded;
   const dryRun = options.dryRun === true;
-  const harvest = readResult(runDir, 'harvest');
-  const { groups, refused } = selectSeries(harvest, config, stateDir, { repo: options.repo, branch: options.branch });
+  // the work comes from the ledger: every ready series not applied yet, from whatever run harvested it
+  const ledger = Ledger.open(stateDir);
+  const own = readResultIfExists(runDir, 'harvest')?.series ?? [];
+  // the run's own harvest.json counts too (a harvest that died before the ledger had it; harvest.json written by hand)
+  if (!dryRun) recordHarvest(ledger, own, runId, startedAt);
+  const work = applyWork(ledger, { repo: options.repo, branch: options.branch });
+  const candidates = dryRun ? [...work.series, ...own.filter((s) => !ledger.get(s.id))] : work.series;
+  const { groups, refused } = selectSeries(candidates, config, stateDir, { repo: options.repo, branch: options.branch });
   for (const r of refused) log.warn(`${r.id}: refused: ${r.failure!.message}`);
   const branches: BranchApplyResult[] = [];
   const series: SeriesApplyResult[] = [...refused];
@@ -78,6 +99,8 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
       try {
         for (const job of jobs) {
           try {
+            await dropUnmovedConflicts(clone, job, work.conflictTips, log);
+            if (job.series.length === 0) continue;
             const done = await applyBranch(clone, job, progress);
             branches.push(done.branch);
             series.push(...done.series);
@@ -98,5 +121,6 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
   }
   const result: ApplyResult = { runId, startedAt, finishedAt: new Date().toISOString(), dryRun, branches, series };
   writeResult(runDir, 'apply', result);
+  if (!dryRun) recordApply(ledger, series, new Map(branches.map((b) => [`${b.repo}\0${b.branch}`, b.baseCommit])), runId, result.finishedAt);
   return applyExitCode(series);
 };

@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
 import { createProgress } from '../core/progress.js';
-import { readResult, writeResult } from '../core/results.js';
+import { readResult, readResultIfExists, writeResult } from '../core/results.js';
 import { readSecret } from '../core/secrets.js';
 import type { StepContext, StepRun } from '../core/step-context.js';
 import type { ApplyResult } from '../apply/types.js';
@@ -12,18 +12,20 @@ import { buildLocally, type BuildJob } from './local-builder.js';
 import { buildSettings, safeName, type BuildSettings } from './settings.js';
 import { prepareSource, type PreparedSource, type SeriesToBuild } from './source.js';
 import type { BuildRecord } from './types.js';
+import { Ledger } from '../ledger/store.js';
+import { buildWork, builtCommit, recordBuild } from '../ledger/work.js';
 
-/** Applied series of this run (and the --repo/--branch choice), each with the commit to build: its last. */
-export function seriesToBuild(apply: ApplyResult, opts: { repo?: string; branch?: string }): Array<SeriesToBuild & { branch: string }> {
-  const out: Array<SeriesToBuild & { branch: string }> = [];
+/** A series to build and the platforms to build it for. */
+type BuildItem = SeriesToBuild & { branch: string; platforms?: string[] };
+
+/** Applied series of a run's apply.json (a dry run, which records nothing in the ledger), each with the commit to build: its last. */
+export function seriesToBuild(apply: Pick<ApplyResult, 'series'>, opts: { repo?: string; branch?: string }): BuildItem[] {
+  const out: BuildItem[] = [];
   for (const s of apply.series) {
-    if (s.status === 'failed') continue;
     if (opts.repo !== undefined && s.repo !== opts.repo) continue;
     if (opts.branch !== undefined && s.branch !== opts.branch) continue;
-    const last = s.commits.at(-1)?.sha ?? [...s.alreadyApplied].sort((a, b) => a.number - b.number).at(-1)?.sha;
-    if (last === undefined) continue;
-    const messageIds = [...s.alreadyApplied, ...s.commits].sort((a, b) => a.number - b.number).map((c) => c.messageId);
-    out.push({ id: s.id, repo: s.repo, branch: s.branch, commit: last, messageIds });
+    const c = builtCommit(s);
+    if (c) out.push({ id: s.id, repo: s.repo, branch: s.branch, ...c });
   }
   return out;
 }
@@ -35,8 +37,13 @@ function exitCodeOf(builds: BuildRecord[], aborted: boolean): ExitCode {
   return bad === builds.length ? ExitCode.failed : ExitCode.partial;
 }
 
-async function prepareAll(ctx: StepContext, series: SeriesToBuild[], settings: BuildSettings): Promise<Map<string, PreparedSource>> {
+/**
+ * Every spec and tarball first: a bad spec stops that series before anything is submitted. A
+ * series whose source cannot be prepared (a spec the patch broke) fails on every platform, and waits.
+ */
+async function prepareAll(ctx: StepContext, series: SeriesToBuild[], settings: BuildSettings): Promise<{ prepared: Map<string, PreparedSource>; unprepared: Map<string, PatchlineError> }> {
   const prepared = new Map<string, PreparedSource>();
+  const unprepared = new Map<string, PatchlineError>();
   for (const s of series) {
     const repo = ctx.loaded.config.repos[s.repo];
     if (!repo) throw new PatchlineError('ERESULT', `apply.json names repo ${s.repo}, which is not in the config`, { input: s.id });
@@ -47,12 +54,19 @@ async function prepareAll(ctx: StepContext, series: SeriesToBuild[], settings: B
     }
     if (!/^[0-9a-f]{40,64}$/.test(s.commit)) throw new PatchlineError('ERESULT', `apply.json names ${JSON.stringify(s.commit)} as a commit`, { input: s.id });
     const git = new Git(cloneDir(ctx.loaded.stateDir, s.repo));
-    prepared.set(s.id, await prepareSource(git, s, cfg, settings, ctx.loaded.baseDir, join(ctx.runDir, 'build', safeName(s.id), 'source')));
+    try {
+      prepared.set(s.id, await prepareSource(git, s, cfg, settings, ctx.loaded.baseDir, join(ctx.runDir, 'build', safeName(s.id), 'source')));
+    } catch (err) {
+      const e = asPatchlineError(err, 'ESPEC');
+      if (e.code === 'ECONFIG' || e.code === 'EINTERNAL') throw e;
+      ctx.log.warn(`build: ${s.id}: ${e.message}`);
+      unprepared.set(s.id, e);
+    }
   }
-  return prepared;
+  return { prepared, unprepared };
 }
 
-async function runLocalBuilds(jobs: BuildJob[], ctx: StepContext, signal: AbortSignal): Promise<void> {
+async function runLocalBuilds(jobs: BuildJob[], ctx: StepContext, signal: AbortSignal, done: (record: BuildRecord) => void): Promise<void> {
   const progress = createProgress('build', jobs.length);
   try {
     for (const job of jobs) {
@@ -77,6 +91,7 @@ async function runLocalBuilds(jobs: BuildJob[], ctx: StepContext, signal: AbortS
         else Object.assign(job.record, { state: 'failed', message: e.message, error: e.toJSON() });
       }
       job.record.durationSeconds = (Date.now() - t0) / 1000;
+      done(job.record);
       ctx.log.info(`build: ${job.record.seriesId} on ${job.platform.name}: ${job.record.state}${job.record.message ? ` (${job.record.message})` : ''}`);
       progress.tick(`${job.platform.name} ${job.record.state}`);
     }
@@ -87,24 +102,38 @@ async function runLocalBuilds(jobs: BuildJob[], ctx: StepContext, signal: AbortS
 
 export const runBuildStep: StepRun = async (ctx) => {
   const startedAt = new Date().toISOString();
+  const { config, stateDir } = ctx.loaded;
+  const dryRun = ctx.options.dryRun === true;
   const settings = buildSettings(ctx.loaded, { scratch: ctx.options.scratch === true });
-  const series = seriesToBuild(readResult(ctx.runDir, 'apply'), ctx.options);
-  // Every spec and tarball first: a bad spec stops the run before anything is submitted.
-  const prepared = await prepareAll(ctx, series, settings);
+  // the work comes from the ledger (every applied series with a platform not built yet); a dry run recorded nothing there
+  const ledger = Ledger.open(stateDir);
+  const own = readResultIfExists(ctx.runDir, 'apply');
+  const series: BuildItem[] = dryRun ? seriesToBuild(own ?? readResult(ctx.runDir, 'apply'), ctx.options) : [...buildWork(ledger, config, ctx.options), ...seriesToBuild(own ?? { series: [] }, ctx.options).filter((s) => !ledger.get(s.id))];
+  const { prepared, unprepared } = await prepareAll(ctx, series, settings);
   const builds: BuildRecord[] = [];
   const local: BuildJob[] = [];
   const koji: KojiJob[] = [];
-  for (const s of series.filter((x) => prepared.has(x.id))) {
-    for (const platform of settings.platforms) {
+  const at = () => new Date().toISOString();
+  const record = (r: BuildRecord) => {
+    if (!dryRun) recordBuild(ledger, config, r, ctx.runDir, ctx.runId, at());
+  };
+  for (const s of series.filter((x) => prepared.has(x.id) || unprepared.has(x.id))) {
+    for (const platform of settings.platforms.filter((p) => !s.platforms || s.platforms.includes(p.name))) {
       const record: BuildRecord = { seriesId: s.id, repo: s.repo, branch: s.branch, platform: platform.name, builder: platform.builder, state: 'failed', commit: s.commit, rpms: [], logs: [], durationSeconds: 0 };
       builds.push(record);
+      const failure = unprepared.get(s.id);
+      if (failure) {
+        Object.assign(record, { message: failure.message, error: failure.toJSON() });
+        continue;
+      }
       const job: BuildJob = { record, platform, source: prepared.get(s.id)!, workDir: join(ctx.runDir, 'build', safeName(s.id), platform.name) };
       if (platform.builder === 'local') local.push(job);
-      else if (ctx.options.dryRun) Object.assign(record, { state: 'skipped', message: 'dry run: not submitted to Koji' });
+      else if (dryRun) Object.assign(record, { state: 'skipped', message: 'dry run: not submitted to Koji' });
       // the config schema requires a target for every koji platform
       else koji.push({ ...job, platform: { ...platform, target: platform.target! } });
     }
   }
+  for (const r of builds.filter((b) => unprepared.has(b.seriesId))) record(r);
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     ctx.log.warn(`${signal}: stopping, canceling the builds this run started`);
@@ -115,7 +144,7 @@ export const runBuildStep: StepRun = async (ctx) => {
   try {
     const password = settings.kojiPassword && koji.length > 0 ? readSecret(settings.kojiPassword, 'build.kojiPassword', ctx.loaded.baseDir) : undefined;
     const runKoji = await startKojiBuilds(koji, { settings, runDir: ctx.runDir, log: ctx.log, signal: abort.signal, password });
-    await Promise.all([runLocalBuilds(local, ctx, abort.signal), runKoji()]);
+    await Promise.all([runLocalBuilds(local, ctx, abort.signal, record), runKoji().then(() => koji.forEach((j) => record(j.record)))]);
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

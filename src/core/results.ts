@@ -92,18 +92,31 @@ export function resolveRunDir(opts: { runDir?: string; stateDir: string; fresh: 
   let runDir: string;
   if (opts.runDir) {
     runDir = resolve(opts.runDir);
+    mkdirSync(runDir, { recursive: true });
   } else if (opts.fresh) {
-    let id = newRunId();
-    for (let n = 1; existsSync(join(runsDir, id)); n++) id = `${newRunId()}-${n}`;
-    runDir = join(runsDir, id);
+    runDir = createRunDir(runsDir);
   } else {
     const latest = latestRunDir(opts.stateDir);
     if (!latest) throw new PatchlineError('EUSAGE', `no run dir given and no earlier run under ${runsDir}: pass --run-dir or run harvest first`, { input: runsDir });
     runDir = latest;
   }
-  mkdirSync(runDir, { recursive: true });
   if (runDir.startsWith(runsDir + '/')) writeFileAtomic(join(runsDir, LATEST), runDir.slice(runsDir.length + 1) + '\n');
   return { runDir, runId: runDir.split('/').pop()! };
+}
+
+/** A new run dir named by the time, made with an exclusive mkdir: two runs started in the same second get two dirs. */
+function createRunDir(runsDir: string): string {
+  mkdirSync(runsDir, { recursive: true });
+  const base = newRunId();
+  for (let n = 0; ; n++) {
+    const dir = join(runsDir, n === 0 ? base : `${base}-${n}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    }
+  }
 }
 
 export function latestRunDir(stateDir: string): string | undefined {

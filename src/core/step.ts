@@ -6,6 +6,7 @@ import { resolveRunDir } from './results.js';
 import { redact } from './secrets.js';
 import type { CommonOptions } from './step-context.js';
 import { STEPS, type StepName } from '../steps.js';
+import { lockStateDir } from '../run/lock.js';
 
 /** The options every step shares, added to a commander command. */
 export function addCommonOptions(cmd: Command): Command {
@@ -16,6 +17,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--repo <repo>', 'only this configured repo')
     .option('--branch <branch>', 'only this configured branch (with --repo)')
     .option('--dry-run', 'change nothing outside the run dir')
+    .option('--wait <seconds>', 'how long to wait for another command holding the state dir (default: run.lockWaitSeconds, 600)')
     .addOption(new Option('-q, --quiet', 'only warnings and the summary').default(false));
 }
 
@@ -34,10 +36,16 @@ export async function executeStep(name: StepName, options: CommonOptions & Recor
         throw new PatchlineError('EUSAGE', `--branch ${options.branch}: not a configured branch of ${repos.join(', ')}`, { input: options.branch });
       }
     }
-    const { runDir, runId } = resolveRunDir({ runDir: options.runDir, stateDir: loaded.stateDir, fresh: def.startsRun });
-    log.info(`patchline ${name}: run dir ${runDir}`);
-    const run = await def.load();
-    return await run({ loaded, runDir, runId, options, log });
+    // `patchline run` holds the state lock for all its steps; a step run alone takes it itself
+    const lock = options.stateLockHeld === true ? undefined : await lockStateDir(loaded, { wait: options.wait as string | undefined, command: `patchline ${name} --config ${loaded.file}`, log, who: `patchline ${name}` });
+    try {
+      const { runDir, runId } = resolveRunDir({ runDir: options.runDir, stateDir: loaded.stateDir, fresh: def.startsRun });
+      log.info(`patchline ${name}: run dir ${runDir}`);
+      const run = await def.load();
+      return await run({ loaded, runDir, runId, options, log });
+    } finally {
+      lock?.release();
+    }
   } catch (err) {
     const e = asPatchlineError(err);
     process.stderr.write(redact(e.toLine()) + '\n');

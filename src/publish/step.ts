@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ExitCode, asPatchlineError, type PatchlineError } from '../core/errors.js';
 import { createProgress } from '../core/progress.js';
-import { readResult, writeResult } from '../core/results.js';
+import { readResult, readResultIfExists, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
 import { resolveFrom } from '../core/config.js';
 import { loadTemplates } from '../report/templates.js';
@@ -11,6 +11,9 @@ import { describeRepo, publishPlatform } from './publish-platform.js';
 import { rsyncTree } from './rsync.js';
 import { publishSettings, type PublishSettings } from './settings.js';
 import type { PublishedRepo, PublishResult } from './types.js';
+import type { BuildResult } from '../build/types.js';
+import { Ledger } from '../ledger/store.js';
+import { publishWork, recordPublish } from '../ledger/work.js';
 
 function liveOrNone(s: PublishSettings, platform: string): string | undefined {
   try {
@@ -38,7 +41,14 @@ async function upload(s: PublishSettings, platforms: string[]): Promise<void> {
 
 export const runPublishStep: StepRun = async ({ loaded, runDir, runId, log, options }) => {
   const settings = publishSettings(loaded);
-  const build = readResult(runDir, 'build');
+  const dryRun = options.dryRun === true;
+  // the work comes from the ledger (every build whose RPMs are not published yet); a dry run recorded nothing there
+  const ledger = Ledger.open(loaded.stateDir);
+  const own = readResultIfExists(runDir, 'build');
+  // the run's own build.json counts too for series the ledger does not know (a build.json written by hand)
+  const build: BuildResult = dryRun
+    ? (own ?? readResult(runDir, 'build'))
+    : { runId, startedAt: '', finishedAt: '', builds: [...publishWork(ledger, loaded.config, options), ...(own?.builds ?? []).filter((b) => !ledger.get(b.seriesId))] };
   const userTemplates = loaded.config.report?.templatesDir;
   const templates = loadTemplates(userTemplates ? resolveFrom(loaded.baseDir, userTemplates) : undefined);
   const byPlatform = rpmsByPlatform(build);
@@ -50,7 +60,7 @@ export const runPublishStep: StepRun = async ({ loaded, runDir, runId, log, opti
     for (const [platform, refs] of byPlatform) {
       previous.set(platform, liveOrNone(settings, platform));
       try {
-        if (options.dryRun) {
+        if (dryRun) {
           log.info(`publish ${platform}: ${refs.length} RPMs (dry run: nothing published)`);
           continue;
         }
@@ -80,6 +90,10 @@ export const runPublishStep: StepRun = async ({ loaded, runDir, runId, log, opti
   }
   const result: PublishResult = { runId, destination: settings.destination, repos };
   writeResult(runDir, 'publish', result);
+  if (!dryRun) {
+    const at = new Date().toISOString();
+    for (const repo of repos) recordPublish(ledger, repo, (byPlatform.get(repo.platform) ?? []).map((r) => r.seriesId), runId, at);
+  }
   const failed = repos.filter((r) => r.status === 'failed').length;
   if (failed === 0) return ExitCode.ok;
   return failed === repos.length ? ExitCode.failed : ExitCode.partial;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ReportConfig, RepoConfig } from '../core/config-types.js';
 import { PatchlineError } from '../core/errors.js';
-import { runOutcomes, type SeriesOutcome, type Stage } from './outcome.js';
+import { entryOutcome, runOutcomes, seriesOutcome, type SeriesOutcome, type Stage } from './outcome.js';
 import type { RunFiles } from './run-files.js';
 import type { Templates } from './templates.js';
 import { harvestView, hasHarvestProblems, seriesView, type SeriesView } from './view.js';
@@ -42,6 +42,8 @@ const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
 export interface MailPlan {
   kind: string;
   key: string;
+  /** The local part of a Message-ID that stays the same whichever run sends the mail (default: per run). */
+  messageId?: string;
   context: object;
   to: string[];
   inReplyTo?: string;
@@ -52,28 +54,62 @@ function seriesRecipients(report: ReportConfig, repos: Record<string, RepoConfig
   return [...new Set([...(repos[repo]?.report?.recipients ?? []), ...(report.recipients ?? [])])];
 }
 
-/** What to mail for a run: the harvest problems (if any), then one mail per series in its outcome's template. */
-export function planMails(files: RunFiles, report: ReportConfig, repos: Record<string, RepoConfig>): MailPlan[] {
-  const plans: MailPlan[] = [];
+/** The Message-ID local part of a series' outcome mail: the same in every run, so the mail is recognised wherever it is. */
+export function outcomeMessageId(seriesId: string, key: string): string {
+  return `patchline.${slug(seriesId)}.${slug(key)}`;
+}
+
+/** The Message-ID local part of a harvest's problems mail, whichever run sends it. */
+export function harvestMessageId(runId: string): string {
+  return `patchline.${slug(runId)}.harvest`;
+}
+
+function harvestPlan(files: RunFiles, report: ReportConfig, repos: Record<string, RepoConfig>, stable: boolean): MailPlan | undefined {
   const hv = harvestView(files);
-  if (hasHarvestProblems(hv)) {
-    const involved = new Set(hv.incomplete.map((s) => s.repo));
-    plans.push({ kind: 'harvest-problems', key: 'harvest', context: hv, to: [...new Set([...(report.recipients ?? []), ...[...involved].flatMap((r) => repos[r]?.report?.recipients ?? [])])], attachments: [] });
+  if (!hasHarvestProblems(hv)) return undefined;
+  const involved = new Set(hv.incomplete.map((s) => s.repo));
+  return {
+    kind: 'harvest-problems',
+    key: 'harvest',
+    ...(stable ? { messageId: harvestMessageId(files.runId) } : {}),
+    context: hv,
+    to: [...new Set([...(report.recipients ?? []), ...[...involved].flatMap((r) => repos[r]?.report?.recipients ?? [])])],
+    attachments: [],
+  };
+}
+
+function seriesPlan(files: RunFiles, o: SeriesOutcome, report: ReportConfig, repos: Record<string, RepoConfig>, messageId?: string): MailPlan {
+  const view: SeriesView = seriesView(files, o);
+  const thread = o.series.coverMessageId ?? o.series.patches[0]?.messageId;
+  return {
+    kind: templateFor(o),
+    key: o.series.id,
+    ...(messageId ? { messageId } : {}),
+    context: view,
+    to: seriesRecipients(report, repos, o.series.repo),
+    ...(report.threadReplies !== false && thread ? { inReplyTo: thread } : {}),
+    attachments: view.failedBuilds.flatMap((b) => (b.log?.attached && b.log.path ? [{ filename: `${b.platform}-${b.log.name}`, path: b.log.path }] : [])),
+  };
+}
+
+/**
+ * What to mail for a run. With the ledger snapshot (ledger.json): the problems of each harvest not
+ * mailed yet (this run's and those of earlier runs that died before their report), then one mail
+ * per series whose outcome this run mails. A run dir from before the ledger: its harvest problems,
+ * then one mail per series of its harvest, as before.
+ */
+export function planMails(files: RunFiles, report: ReportConfig, repos: Record<string, RepoConfig>, harvests: RunFiles[] = []): MailPlan[] {
+  const legacy = (outcomes: SeriesOutcome[]) => outcomes.filter((o) => o.failed?.stage !== 'harvest').map((o) => seriesPlan(files, o, report, repos)); // an incomplete series is in the harvest mail
+  if (!files.ledger) {
+    const h = harvestPlan(files, report, repos, false);
+    return [...(h ? [h] : []), ...legacy(runOutcomes(files))];
   }
-  for (const o of runOutcomes(files)) {
-    if (o.failed?.stage === 'harvest') continue; // an incomplete series is in the harvest mail
-    const view: SeriesView = seriesView(files, o);
-    const thread = o.series.coverMessageId ?? o.series.patches[0]?.messageId;
-    plans.push({
-      kind: templateFor(o),
-      key: o.series.id,
-      context: view,
-      to: seriesRecipients(report, repos, o.series.repo),
-      ...(report.threadReplies !== false && thread ? { inReplyTo: thread } : {}),
-      attachments: view.failedBuilds.flatMap((b) => (b.log?.attached && b.log.path ? [{ filename: `${b.platform}-${b.log.name}`, path: b.log.path }] : [])),
-    });
-  }
-  return plans;
+  const unledgered = new Set(files.ledger.unledgered);
+  return [
+    ...harvests.flatMap((h) => harvestPlan(h, report, repos, true) ?? []),
+    ...files.ledger.series.flatMap((x) => (x.mail ? [seriesPlan(files, entryOutcome(x.entry, x.standing), report, repos, x.mail.messageId)] : [])),
+    ...legacy((files.harvest?.series ?? []).filter((s) => unledgered.has(s.id) && s.status !== 'superseded').map((s) => seriesOutcome(files, s))),
+  ];
 }
 
 /** Render subject, text and HTML of each plan and build the raw RFC 5322 message once. */
@@ -84,7 +120,7 @@ export async function composeMails(plans: MailPlan[], templates: Templates, opts
     const subject = oneLine(templates.render(`${plan.kind}.subject.hbs`, plan.context));
     const text = templates.render(`${plan.kind}.text.hbs`, plan.context);
     const html = templates.render(`${plan.kind}.html.hbs`, plan.context);
-    const messageId = `<patchline.${opts.runId}.${slug(plan.key)}@${domain}>`;
+    const messageId = `<${plan.messageId ?? `patchline.${opts.runId}.${slug(plan.key)}`}@${domain}>`;
     const ref = plan.inReplyTo ? `<${plan.inReplyTo}>` : undefined;
     const composer = new MailComposer({
       from: opts.from,

@@ -2,6 +2,8 @@ import type { SeriesApplyResult } from '../apply/types.js';
 import type { BuildRecord } from '../build/types.js';
 import type { SeriesResult } from '../harvest/types.js';
 import type { PublishedRepo } from '../publish/types.js';
+import type { Standing } from '../ledger/progress.js';
+import type { LedgerEntry } from '../ledger/types.js';
 import type { RunFiles } from './run-files.js';
 
 export type Stage = 'harvest' | 'apply' | 'build' | 'publish';
@@ -87,7 +89,65 @@ export function seriesOutcome(files: RunFiles, series: SeriesResult): SeriesOutc
   return { series, apply, builds, repos, stages, failed: stages.find((s) => s.status === 'failed') };
 }
 
-/** Outcomes of the series a run reports on: ready and incomplete ones (superseded series are old news). */
+/**
+ * Outcomes of the series a run reports on: those the ledger snapshot of the run names (the series
+ * the run worked on or mails), or for a run dir from before the ledger, the ready and incomplete
+ * series of its harvest (superseded series are old news).
+ */
 export function runOutcomes(files: RunFiles): SeriesOutcome[] {
+  if (files.ledger) {
+    const unledgered = new Set(files.ledger.unledgered);
+    const own = (files.harvest?.series ?? []).filter((s) => unledgered.has(s.id) && s.status !== 'superseded').map((s) => seriesOutcome(files, s));
+    return [...files.ledger.series.filter((x) => x.entry.status !== 'superseded').map((x) => entryOutcome(x.entry, x.standing)), ...own];
+  }
   return (files.harvest?.series ?? []).filter((s) => s.status !== 'superseded').map((s) => seriesOutcome(files, s));
+}
+
+/* ------------------------------------------------ from the ledger: a series reported by a later run */
+
+const waiting = (what: string): string => `waiting: ${what}; the next run tries again`;
+
+function ledgerApplyStage(e: LedgerEntry): StageResult {
+  const a = e.apply;
+  if (!a) return { stage: 'apply', status: 'skipped', message: 'not applied yet: the next run applies it' };
+  if (a.result.status !== 'failed') return { stage: 'apply', status: 'passed' };
+  const f = a.result.failure;
+  const what = `${f?.patch ? `patch ${f.patch.number} "${f.patch.subject}" ` : ''}${f?.kind ?? 'failed'}: ${f?.message ?? 'no message'}`;
+  return a.retry === 'auto' ? { stage: 'apply', status: 'skipped', message: waiting(what) } : { stage: 'apply', status: 'failed', message: what };
+}
+
+function ledgerBuildStages(e: LedgerEntry, s: Standing): StageResult[] {
+  const out: StageResult[] = Object.entries(e.builds).map(([platform, b]) => {
+    const r = b.record;
+    if (r.state === 'built') return { stage: 'build', platform, status: 'passed' };
+    if (r.state === 'skipped') return { stage: 'build', platform, status: 'passed', message: r.message ?? 'already built' };
+    const what = `${r.state}: ${r.error?.message ?? r.message ?? 'no message'}`;
+    return b.retry === 'auto' ? { stage: 'build', platform, status: 'skipped', message: waiting(what) } : { stage: 'build', platform, status: 'failed', message: what };
+  });
+  if (s.stage === 'build' && s.state === 'pending') for (const platform of s.platforms ?? []) if (!e.builds[platform]) out.push({ stage: 'build', platform, status: 'skipped', message: 'not built yet: the next run builds it' });
+  return out;
+}
+
+function ledgerPublishStages(e: LedgerEntry): StageResult[] {
+  return Object.entries(e.builds)
+    .filter(([, b]) => (b.record.state === 'built' || b.record.state === 'skipped') && b.record.rpms.some((f) => !f.endsWith('.src.rpm')))
+    .map(([platform]): StageResult => {
+      const p = e.published[platform];
+      if (!p) return { stage: 'publish', platform, status: 'skipped', message: 'not published yet: the next run publishes it' };
+      if (p.repo.status === 'published') return { stage: 'publish', platform, status: 'passed' };
+      return { stage: 'publish', platform, status: 'skipped', message: waiting(p.repo.error?.message ?? 'publish failed') };
+    });
+}
+
+/** Everything the ledger says about one series, as the report shows it (the same shape as from the run files). */
+export function entryOutcome(e: LedgerEntry, s: Standing): SeriesOutcome {
+  const stages = skipAfter([[harvestStage(e.series)], [ledgerApplyStage(e)], ledgerBuildStages(e, s), ledgerPublishStages(e)]);
+  return {
+    series: e.series,
+    apply: e.apply?.result,
+    builds: Object.values(e.builds).map((b) => b.record),
+    repos: Object.values(e.published).map((p) => p.repo),
+    stages,
+    failed: stages.find((x) => x.status === 'failed'),
+  };
 }

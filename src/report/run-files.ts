@@ -4,6 +4,7 @@ import type { ApplyResult } from '../apply/types.js';
 import type { BuildResult } from '../build/types.js';
 import type { HarvestResult } from '../harvest/types.js';
 import type { PublishResult } from '../publish/types.js';
+import { readRunLedger, type RunLedger } from '../ledger/snapshot.js';
 
 /** The result files of one run; a missing one means that step did not run (or failed before writing it). */
 export interface RunFiles {
@@ -13,6 +14,8 @@ export interface RunFiles {
   apply?: ApplyResult;
   build?: BuildResult;
   publish?: PublishResult;
+  /** The ledger entries the run reports on (absent in run dirs from before the ledger). */
+  ledger?: RunLedger;
 }
 
 export function readRunFiles(runDir: string): RunFiles {
@@ -23,6 +26,7 @@ export function readRunFiles(runDir: string): RunFiles {
     apply: readResultIfExists(runDir, 'apply'),
     build: readResultIfExists(runDir, 'build'),
     publish: readResultIfExists(runDir, 'publish'),
+    ledger: readRunLedger(runDir),
   };
 }
 

@@ -15,7 +15,6 @@ export function registerRunCommand(program: Command, onExit: (code: ExitCode) =>
       cmd.option(flags, `${description} (${name})`);
     }
   }
-  cmd.option('--wait <seconds>', 'how long to wait for another run holding the state dir (default: run.lockWaitSeconds, 600)');
   cmd.action(async (opts: RunOptions) => onExit((await runPipeline(opts)).code));
   program.addCommand(cmd);
 }

@@ -3,7 +3,9 @@ import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmS
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadedConfig } from '../core/config.js';
 import { PatchlineError, isErrno } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 
 /** Who holds a state dir: written into `<state>/run.lock`. */
 export interface LockOwner {
@@ -171,4 +173,31 @@ export async function acquireRunLock(stateDir: string, opts: LockOptions): Promi
       if (readOwner(path)?.token === owner.token) rmSync(path, { force: true });
     },
   };
+}
+
+const DEFAULT_LOCK_WAIT_SECONDS = 600;
+const DEFAULT_LOCK_STALE_SECONDS = 3600;
+
+function waitSeconds(flag: string | undefined, configured: number | undefined): number {
+  if (flag !== undefined) {
+    const n = Number(flag);
+    if (!Number.isFinite(n) || n < 0) throw new PatchlineError('EUSAGE', `--wait ${flag}: expected a number of seconds`, { input: flag });
+    return n;
+  }
+  return configured ?? DEFAULT_LOCK_WAIT_SECONDS;
+}
+
+/**
+ * The state lock every command that writes the state dir holds (each step alone, run, retry,
+ * report --resend): a second one waits (`--wait`, run.lockWaitSeconds) or exits naming the holder.
+ */
+export function lockStateDir(loaded: LoadedConfig, opts: { wait?: string; command: string; log: Logger; who: string }): Promise<RunLock> {
+  const run = loaded.config.run ?? {};
+  return acquireRunLock(loaded.stateDir, {
+    waitMs: waitSeconds(opts.wait, run.lockWaitSeconds) * 1000,
+    staleMs: (run.lockStaleSeconds ?? DEFAULT_LOCK_STALE_SECONDS) * 1000,
+    command: opts.command,
+    onWait: (owner) => opts.log.info(`${opts.who}: waiting for the state dir ${loaded.stateDir}, in use by ${describeOwner(owner)}`),
+    onTakeover: (owner, why) => opts.log.warn(`taking over a stale lock of ${describeOwner(owner)}: ${why}`),
+  });
 }

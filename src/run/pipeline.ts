@@ -1,12 +1,15 @@
 import { loadConfig } from '../core/config.js';
-import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
+import { ExitCode, asPatchlineError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { readResultIfExists, resolveRunDir } from '../core/results.js';
+import { readOwedMail } from '../ledger/harvest-runs.js';
+import { Ledger } from '../ledger/store.js';
+import { describeUnfinished, isEmpty, unfinishedWork } from '../ledger/summary.js';
 import { redact } from '../core/secrets.js';
 import { executeStep } from '../core/step.js';
 import type { CommonOptions } from '../core/step-context.js';
 import { STEP_NAMES, type StepName } from '../steps.js';
-import { acquireRunLock, describeOwner, type RunLock } from './lock.js';
+import { lockStateDir, type RunLock } from './lock.js';
 
 export interface RunOptions extends CommonOptions {
   /** Seconds to wait for another run holding the state dir (overrides run.lockWaitSeconds). */
@@ -29,8 +32,6 @@ export interface RunSummary {
 
 /** The step that runs whatever happened before it. */
 const FINAL_STEP: StepName = 'report';
-const DEFAULT_LOCK_WAIT_SECONDS = 600;
-const DEFAULT_LOCK_STALE_SECONDS = 3600;
 
 const WORDS: Record<ExitCode, string> = { 0: 'ok', 1: 'failed', 2: 'usage/config error', 3: 'partly failed' };
 
@@ -46,15 +47,6 @@ export function overallCode(steps: StepOutcome[]): ExitCode {
   return steps.some((s) => s.code === ExitCode.partial) ? ExitCode.partial : ExitCode.ok;
 }
 
-function seconds(flag: string | undefined, configured: number | undefined, fallback: number): number {
-  if (flag !== undefined) {
-    const n = Number(flag);
-    if (!Number.isFinite(n) || n < 0) throw new PatchlineError('EUSAGE', `--wait ${flag}: expected a number of seconds`, { input: flag });
-    return n;
-  }
-  return configured ?? fallback;
-}
-
 function harvestSawNothing(runDir: string): boolean {
   const harvest = readResultIfExists(runDir, 'harvest');
   return harvest !== undefined && harvest.messages.length === 0;
@@ -62,6 +54,8 @@ function harvestSawNothing(runDir: string): boolean {
 
 /**
  * `patchline run`: every step of the table in order, in one run dir, under the state-dir lock.
+ * Each step takes its work from the ledger, so a run also finishes what earlier runs left undone;
+ * it stops after harvest only when there was no new mail and the ledger holds nothing unfinished.
  * The chain stops at a step that ends 1 or 2; the report step runs regardless.
  */
 export async function runPipeline(options: RunOptions, deps: { log?: Logger; execute?: typeof executeStep } = {}): Promise<RunSummary> {
@@ -70,17 +64,15 @@ export async function runPipeline(options: RunOptions, deps: { log?: Logger; exe
   const steps: StepOutcome[] = [];
   let lock: RunLock | undefined;
   let runDir: string | undefined;
+  let resumed = false;
   try {
     const loaded = loadConfig(options.config, { stateDir: options.stateDir });
-    const run = loaded.config.run ?? {};
-    lock = await acquireRunLock(loaded.stateDir, {
-      waitMs: seconds(options.wait, run.lockWaitSeconds, DEFAULT_LOCK_WAIT_SECONDS) * 1000,
-      staleMs: (run.lockStaleSeconds ?? DEFAULT_LOCK_STALE_SECONDS) * 1000,
-      command: `patchline run --config ${loaded.file}`,
-      onWait: (owner) => log.info(`patchline run: waiting for the state dir ${loaded.stateDir}, in use by ${describeOwner(owner)}`),
-      onTakeover: (owner, why) => log.warn(`taking over a stale lock of ${describeOwner(owner)}: ${why}`),
-    });
+    lock = await lockStateDir(loaded, { wait: options.wait, command: `patchline run --config ${loaded.file}`, log, who: 'patchline run' });
     runDir = resolveRunDir({ runDir: options.runDir, stateDir: loaded.stateDir, fresh: true }).runDir;
+    // what earlier runs left: read before harvest adds this run's series
+    const left = unfinishedWork(Ledger.open(loaded.stateDir), loaded.config, readOwedMail(loaded.stateDir), { repo: options.repo, branch: options.branch });
+    if (!isEmpty(left)) log.info(`patchline run: resuming ${describeUnfinished(left)}`);
+    resumed = !isEmpty(left);
   } catch (err) {
     const e = asPatchlineError(err);
     process.stderr.write(redact(e.toLine()) + '\n');
@@ -88,7 +80,7 @@ export async function runPipeline(options: RunOptions, deps: { log?: Logger; exe
     return { code: e.exitCode, steps, nothingNew: false };
   }
   try {
-    const stepOptions = { ...options, runDir };
+    const stepOptions = { ...options, runDir, stateLockHeld: true };
     for (const name of STEP_NAMES) {
       if (name === FINAL_STEP) continue;
       const code = await execute(name, stepOptions);
@@ -97,7 +89,7 @@ export async function runPipeline(options: RunOptions, deps: { log?: Logger; exe
         log.warn(`${name} ${WORDS[code]}: the steps after it are skipped, ${FINAL_STEP} still runs`);
         break;
       }
-      if (name === 'harvest' && harvestSawNothing(runDir)) {
+      if (name === 'harvest' && !resumed && harvestSawNothing(runDir)) {
         log.info(`patchline run: no new mail since the last run: nothing to do (run dir ${runDir})`);
         return { code: overallCode(steps), runDir, steps, nothingNew: true };
       }

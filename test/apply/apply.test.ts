@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Git } from '../../src/git/git.js';
 import { commitFiles, FIXTURE_ENV, makeProject, makeRemote, removeDir, tempDir, writeHarvest } from '../support/git-fixtures.js';
@@ -38,6 +38,12 @@ describe('apply: series onto the configured branch with git am', () => {
       series.patches.map((p) => `${FIXTURE_ENV.GIT_AUTHOR_NAME} <${FIXTURE_ENV.GIT_AUTHOR_EMAIL}>|2023-01-01T00:00:00+00:00|Patch Line <pl@example.org>|${p.subject}|<${p.messageId}>`),
     );
 
+    // the ledger knows the series is applied: a re-run has nothing to do
+    const none = await runApply(project);
+    expect(none.code).toBe(0);
+    expect(none.result.series).toEqual([]);
+    // a crash after the push and before the ledger write: the branch itself says the series is there
+    rmSync(join(project.stateDir, 'ledger'), { recursive: true });
     const again = await runApply(project);
     expect(again.code).toBe(0);
     expect(again.result.series[0]).toMatchObject({ status: 'already-applied', commits: [] });
@@ -94,8 +100,16 @@ describe('apply: series onto the configured branch with git am', () => {
     expect(result.series.find((s) => s.id === 'good')!.status).toBe('applied');
     expect(await remoteRef(remote, 'stable')).toBe(result.series.find((s) => s.id === 'good')!.commits[1]!.sha);
 
+    // a conflict waits for its branch to move: the next run leaves it alone ...
+    const waiting = await runApply(project, { branch: 'master' });
+    expect(waiting.code).toBe(0);
+    expect(waiting.result.series).toEqual([]);
+    // ... and tries it again once the branch moved (still conflicting: the step fails)
+    await commitFiles(work, 'c: unrelated', { 'c.txt': 'c\n' });
+    await work.run(['push', '--quiet', '--force', 'origin', 'HEAD:refs/heads/master']);
     const allBad = await runApply(project, { branch: 'master' });
     expect(allBad.code).toBe(1);
+    expect(allBad.result.series.map((s) => [s.id, s.status])).toEqual([['bad', 'failed']]);
   });
 
   test('a rename, a mode change, a binary patch and a new empty file', async () => {
@@ -177,6 +191,7 @@ describe('apply: series onto the configured branch with git am', () => {
     expect(msg).toContain(`Link: https://lore.example.org/r/${series.patches[0]!.messageId}`);
     expect(msg).not.toMatch(/Message-Id:/i);
     expect(result.series[0]!.commits[0]!.sha).toBe(await remoteRef(remote, target));
+    rmSync(join(project.stateDir, 'ledger'), { recursive: true }); // as if the run died before the ledger write
     const again = await runApply(project);
     expect(again.result.series[0]).toMatchObject({ status: 'already-applied', alreadyApplied: [expect.objectContaining({ how: 'message-id' })] });
   });
@@ -252,9 +267,10 @@ describe('apply: series onto the configured branch with git am', () => {
     mkdirSync(other.runDir, { recursive: true });
     writeHarvest(project.runDir, [series]);
     writeHarvest(other.runDir, [series]);
+    // the state lock makes them take turns; the second finds the series applied in the ledger
     const runs = await Promise.all([runApply(project), runApply(other)]);
     expect(runs.map((r) => r.code)).toEqual([0, 0]);
-    expect(runs.map((r) => r.result.series[0]!.status).sort()).toEqual(['already-applied', 'applied']);
+    expect(runs.map((r) => r.result.series.map((s) => s.status)).flat()).toEqual(['applied']);
     expect(await new Git(remote).output(['rev-list', '--count', `${base}..master`])).toBe('1');
   });
 

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeStep } from '../../src/core/step.js';
 import type { BuildResult } from '../../src/build/types.js';
+import { readResult } from '../../src/core/results.js';
 import { makePackageFixture, type PackageFixture } from '../support/rpm-fixtures.js';
 
 const fixtures: PackageFixture[] = [];
@@ -70,11 +71,14 @@ describe('local builder (real rpmbuild)', () => {
     expect(result.builds[0]!.message).toBe('Failed build dependencies: no-such-devel-package >= 2 is needed by hello-1.0-0.20261121.git' + f.sha.slice(0, 7) + '.noarch');
   });
 
-  test('a spec without Name is ESPEC before anything is built', async () => {
+  test('a spec without Name is ESPEC before anything is built: the series fails on every platform and waits', async () => {
     const f = makePackageFixture({ noName: true });
     fixtures.push(f);
     const code = await executeStep('build', { config: f.configFile, runDir: f.runDir, quiet: true });
     expect(code).toBe(1);
-    expect(existsSync(join(f.runDir, 'build.json'))).toBe(false);
+    const build = readResult(f.runDir, 'build');
+    expect(build.builds).toHaveLength(1);
+    expect(build.builds[0]).toMatchObject({ state: 'failed', rpms: [], error: { code: 'ESPEC' } });
+    expect(build.builds[0]!.durationSeconds).toBe(0); // nothing ran
   });
 });

@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Git } from '../../src/git/git.js';
+import { DEMO_SOURCE, seedRemote } from '../../src/run/demo.js';
+
+/**
+ * The ledger end to end on the demo project (real git, rpmbuild, createrepo_c, real step
+ * processes): what one run leaves undone, the next plain `patchline run` finishes.
+ */
+interface Project {
+  dir: string;
+  remote: string;
+}
+
+async function project(opts: { brokenSpec?: boolean } = {}): Promise<Project> {
+  const dir = mkdtempSync(join(tmpdir(), 'pl-resume-'));
+  for (const name of ['patchline.yaml', 'mail', 'hello']) cpSync(join(DEMO_SOURCE, name), join(dir, name), { recursive: true });
+  if (opts.brokenSpec) {
+    const spec = join(dir, 'hello', 'hello.spec');
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('BuildArch:      noarch', 'BuildArch:      noarch\nBuildRequires:  no-such-package-devel'));
+  }
+  const remote = join(dir, '.work/remotes/hello.git');
+  await seedRemote(remote, join(dir, 'hello'), ['main']);
+  return { dir, remote };
+}
+
+function patchline(p: Project, ...args: string[]) {
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli.js'), ...args, '--config', join(p.dir, 'patchline.yaml')], { encoding: 'utf8', cwd: p.dir });
+  return { code: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+const runs = (p: Project) => readdirSync(join(p.dir, '.work/state/runs')).filter((n) => n !== 'LATEST').sort();
+const lastRun = (p: Project) => join(p.dir, '.work/state/runs', runs(p).at(-1)!);
+const mailsOf = (runDir: string) => (existsSync(join(runDir, 'report/mail')) ? readdirSync(join(runDir, 'report/mail')).filter((f) => f.endsWith('.eml')).sort() : []);
+const allMails = (p: Project) => runs(p).flatMap((r) => mailsOf(join(p.dir, '.work/state/runs', r)));
+const commits = (p: Project) => new Git(p.remote).output(['log', '--format=%s', 'main']);
+const packages = (p: Project) => (existsSync(join(p.dir, '.work/publish/demo/Packages')) ? readdirSync(join(p.dir, '.work/publish/demo/Packages')).sort() : []);
+const buildsOf = (runDir: string) => (existsSync(join(runDir, 'build.json')) ? (JSON.parse(readFileSync(join(runDir, 'build.json'), 'utf8')) as { builds: Array<{ seriesId: string; state: string }> }).builds : []);
+
+describe('the series ledger: every run finishes what earlier runs left undone', () => {
+  test('a run that stopped after harvest is finished by the next plain run, which says what it resumes', async () => {
+    const p = await project();
+    expect(patchline(p, 'harvest').code).toBe(0);
+    const status = patchline(p, 'status');
+    expect(status.stdout).toMatch(/hello\/main: 2 pending/);
+    expect(status.stdout).toMatch(/the next run resumes 2 series left by run \d{8}T\d{6}Z: 2 not applied/);
+
+    const run = patchline(p, 'run');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/resuming 2 series left by run \d{8}T\d{6}Z: 2 not applied/);
+    expect((await commits(p)).split('\n')).toHaveLength(4);
+    expect(packages(p)).toHaveLength(2); // each series' last commit, as the demo builds them
+    expect(allMails(p)).toEqual(['01-success-2026-11-20-hello-greet-by-name-v1-a940c9ec.eml', '02-success-2026-11-20-hello-a-help-option-v1-a3fe2068.eml']);
+
+    const again = patchline(p, 'run');
+    expect(again.stderr).toMatch(/no new mail since the last run: nothing to do/);
+    expect(allMails(p)).toHaveLength(2);
+    expect(JSON.parse(patchline(p, 'status', '--json').stdout)).toMatchObject({ branches: [{ repo: 'hello', branch: 'main', counts: { done: 2, pending: 0 } }], unfinished: '' });
+  });
+
+  test('after harvest, apply and build ran alone, the run publishes and mails; nothing is applied or built twice', async () => {
+    const p = await project();
+    for (const step of ['harvest', 'apply', 'build']) expect(patchline(p, step).code).toBe(0);
+    const built = lastRun(p);
+    const run = patchline(p, 'run');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/resuming 2 series .*: 2 not published/);
+    expect(buildsOf(lastRun(p))).toEqual([]);
+    expect(buildsOf(built)).toHaveLength(2);
+    expect((await commits(p)).split('\n')).toHaveLength(4);
+    expect(packages(p)).toHaveLength(2); // each series' last commit, as the demo builds them
+    expect(allMails(p)).toHaveLength(2);
+  });
+
+  test('a publish that failed (the destination unusable) waits, unmailed, and the next run after the fix publishes and mails once', async () => {
+    const p = await project();
+    writeFileSync(join(p.dir, '.work/publish'), 'not a directory\n'); // mkdir under it fails: ENOTDIR
+    const first = patchline(p, 'run');
+    expect(first.code).toBe(1);
+    expect(allMails(p)).toEqual([]);
+    expect(patchline(p, 'status').stdout).toMatch(/waiting at publish \(demo\)/);
+    const still = patchline(p, 'run');
+    expect(still.stderr).toMatch(/resuming 2 series .*: 2 waiting to retry/);
+    expect(allMails(p)).toEqual([]);
+    rmSync(join(p.dir, '.work/publish'));
+    const fixed = patchline(p, 'run');
+    expect(fixed.code).toBe(0);
+    expect(packages(p)).toHaveLength(2); // each series' last commit, as the demo builds them
+    expect(allMails(p)).toHaveLength(2);
+    expect(buildsOf(lastRun(p))).toEqual([]); // published from the earlier run's build
+    expect(patchline(p, 'run').stderr).toMatch(/nothing to do/);
+  });
+
+  test('a build that fails for good is not rebuilt by the next run; patchline retry or a changed platform builds it again', async () => {
+    const p = await project({ brokenSpec: true });
+    const first = patchline(p, 'run');
+    expect(first.code).toBe(1);
+    expect(buildsOf(lastRun(p)).map((b) => b.state)).toEqual(['failed', 'failed']);
+    expect(allMails(p).filter((m) => /build-failure/.test(m))).toHaveLength(2);
+
+    const second = patchline(p, 'run');
+    expect(second.stderr).toMatch(/nothing to do/);
+    const status = patchline(p, 'status').stdout;
+    expect(status).toMatch(/failed at build \(demo\): 2026-11-20-hello-greet-by-name-v1-a940c9ec: .*no-such-package-devel/);
+    expect(status).toMatch(/waits for a new version of the series, a config change, or: patchline retry 2026-11-20-hello-greet-by-name-v1-a940c9ec/);
+
+    expect(patchline(p, 'retry', '2026-11-20-hello-greet-by-name-v1-a940c9ec').code).toBe(0);
+    const retried = patchline(p, 'run');
+    expect(retried.stderr).toMatch(/resuming 1 series .*: 1 not built/);
+    expect(buildsOf(lastRun(p)).map((b) => b.seriesId)).toEqual(['2026-11-20-hello-greet-by-name-v1-a940c9ec']);
+    expect(mailsOf(lastRun(p))).toEqual(['01-build-failure-2026-11-20-hello-greet-by-name-v1-a940c9ec.eml']); // mailed again: someone asked
+
+    const config = join(p.dir, 'patchline.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('builder: local', 'builder: local\n    dist: .el9'));
+    const changed = patchline(p, 'run');
+    expect(changed.stderr).toMatch(/resuming 2 series .*: 2 not built/);
+    expect(buildsOf(lastRun(p))).toHaveLength(2);
+    expect(patchline(p, 'retry', 'no-such-series').stderr).toMatch(/EUSAGE not in the ledger: no-such-series/);
+  });
+});
