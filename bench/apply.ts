@@ -98,6 +98,8 @@ async function main(): Promise<void> {
     const inProcessTimes: number[] = [];
     const runStep = async (how: 'binary' | 'in-process'): Promise<number> => {
       await upstream.run(['update-ref', 'refs/heads/master', base]);
+      // a new series each round: the ledger must not know it applied (the step records it again, as a real run does)
+      rmSync(join(stateDir, 'ledger'), { recursive: true, force: true });
       const step = await timed(`apply step (${how === 'binary' ? 'node dist/steps/apply.js' : 'executeStep, node already up'})`, async () =>
         how === 'binary'
           ? spawnSync(process.execPath, [join(PACKAGE_ROOT, 'dist/steps/apply.js'), '--config', config, '--run-dir', runDir, '--quiet'], { stdio: 'inherit' }).status

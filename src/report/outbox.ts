@@ -62,7 +62,11 @@ export function storeMails(runDir: string, mails: ComposedMail[]): Outbox {
   if (dup !== undefined) throw new PatchlineError('EINTERNAL', `two mails of this run have the Message-ID ${dup}: the outbox records deliveries by Message-ID`, { input: dup });
   const previous = readOutbox(runDir);
   const begun = new Map(previous.mails.filter((m) => m.attempt || m.sent || m.unknown).map((m) => [m.messageId, m]));
-  const keptFiles = new Set(mails.flatMap((m) => begun.get(m.messageId)?.file ?? []));
+  // a mail an earlier rendering of this run planned and this one does not (the ledger already owns
+  // it, so a report step run again plans it no more) stays: the drain still sends it, once
+  const planned = new Set(ids);
+  const earlier = previous.mails.filter((m) => !planned.has(m.messageId));
+  const keptFiles = new Set([...earlier.map((m) => m.file), ...mails.flatMap((m) => begun.get(m.messageId)?.file ?? [])]);
   const entries: OutboxEntry[] = mails.map((m) => {
     const kept = begun.get(m.messageId);
     if (kept) return kept;
@@ -70,7 +74,7 @@ export function storeMails(runDir: string, mails: ComposedMail[]): Outbox {
     writeFileAtomic(join(mailDir(runDir), file), m.raw);
     return { file, from: m.from, to: m.to, subject: m.subject, messageId: m.messageId };
   });
-  const outbox = { mails: entries };
+  const outbox = { mails: [...earlier, ...entries] };
   writeOutbox(runDir, outbox);
   return outbox;
 }

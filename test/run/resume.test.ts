@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Git } from '../../src/git/git.js';
 import { DEMO_SOURCE, seedRemote } from '../../src/run/demo.js';
+import { closedPort, startSmtpServer } from '../support/smtp.js';
 
 /**
  * The ledger end to end on the demo project (real git, rpmbuild, createrepo_c, real step
@@ -29,6 +31,23 @@ async function project(opts: { brokenSpec?: boolean } = {}): Promise<Project> {
 function patchline(p: Project, ...args: string[]) {
   const r = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli.js'), ...args, '--config', join(p.dir, 'patchline.yaml')], { encoding: 'utf8', cwd: p.dir });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+/** The same, not blocking the event loop (an SMTP server of the test answers meanwhile). */
+async function patchlineAsync(p: Project, ...args: string[]) {
+  try {
+    const r = await promisify(execFile)(process.execPath, [join(process.cwd(), 'dist/src/cli.js'), ...args, '--config', join(p.dir, 'patchline.yaml')], { encoding: 'utf8', cwd: p.dir });
+    return { code: 0, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+function useSmtp(p: Project, port: number): void {
+  const config = join(p.dir, 'patchline.yaml');
+  const text = readFileSync(config, 'utf8').replace(/\n  smtp: .*\n/, '\n');
+  writeFileSync(config, text.replace('\nreport:\n', `\nreport:\n  smtp: { host: 127.0.0.1, port: ${port}, security: plain, from: patchline@example.org }\n`));
 }
 
 const runs = (p: Project) => readdirSync(join(p.dir, '.work/state/runs')).filter((n) => n !== 'LATEST').sort();
@@ -118,5 +137,33 @@ describe('the series ledger: every run finishes what earlier runs left undone', 
     expect(changed.stderr).toMatch(/resuming 2 series .*: 2 not built/);
     expect(buildsOf(lastRun(p))).toHaveLength(2);
     expect(patchline(p, 'retry', 'no-such-series').stderr).toMatch(/EUSAGE not in the ledger: no-such-series/);
+  });
+
+  test('SMTP down: the mails wait (also through a report step run again), the next run after the outage delivers each once, and nothing twice', async () => {
+    const p = await project();
+    useSmtp(p, await closedPort());
+    const first = await patchlineAsync(p, 'run');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/2 mails are kept in .*the next run sends them/);
+    const firstRun = lastRun(p);
+    expect(patchline(p, 'status').stdout).toMatch(/1 mail batch to deliver/);
+    // the first run's report step again, by hand, while SMTP is still down: it plans nothing new and keeps what is owed
+    expect((await patchlineAsync(p, 'report', '--run-dir', firstRun)).code).toBe(0);
+
+    const smtp = await startSmtpServer();
+    try {
+      useSmtp(p, smtp.port);
+      const second = await patchlineAsync(p, 'run');
+      expect(second.code).toBe(0);
+      expect(second.stderr).toMatch(/resuming 1 mail batch to deliver/);
+      const ids = () => smtp.received.map((m) => /^Message-ID:\s*(\S+)/im.exec(m.raw.toString('utf8'))?.[1] ?? m.raw.toString('utf8').slice(0, 300)).sort();
+      expect(ids()).toHaveLength(2);
+      expect(new Set(ids()).size).toBe(2);
+      expect((await patchlineAsync(p, 'run')).stderr).toMatch(/nothing to do/);
+      expect((await patchlineAsync(p, 'report', '--run-dir', firstRun)).code).toBe(0);
+      expect(ids()).toHaveLength(2);
+    } finally {
+      await smtp.close();
+    }
   });
 });
