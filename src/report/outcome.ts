@@ -26,6 +26,8 @@ export interface SeriesOutcome {
   stages: StageResult[];
   /** The first failed stage, or undefined when every stage passed. */
   failed?: StageResult;
+  /** For a failure that does not heal by itself: what the series waits for before it is tried again. */
+  waitsFor?: string;
 }
 
 const notRun = (stage: Stage): string => `the ${stage} step did not run (no ${stage}.json in the run dir: it failed before writing it, or was never started)`;
@@ -142,12 +144,20 @@ function ledgerPublishStages(e: LedgerEntry): StageResult[] {
 /** Everything the ledger says about one series, as the report shows it (the same shape as from the run files). */
 export function entryOutcome(e: LedgerEntry, s: Standing): SeriesOutcome {
   const stages = skipAfter([[harvestStage(e.series)], [ledgerApplyStage(e)], ledgerBuildStages(e, s), ledgerPublishStages(e)]);
+  const failed = stages.find((x) => x.status === 'failed');
+  const waitsFor =
+    failed?.stage === 'apply'
+      ? `It waits for a new version of the series or for ${e.repo}/${e.branch} to move; to try it again now: patchline retry ${e.id}`
+      : failed?.stage === 'build'
+        ? `It waits for a new version of the series or a change of the platform or spec settings; to build it again now: patchline retry ${e.id}`
+        : undefined;
   return {
     series: e.series,
     apply: e.apply?.result,
     builds: Object.values(e.builds).map((b) => b.record),
     repos: Object.values(e.published).map((p) => p.repo),
     stages,
-    failed: stages.find((x) => x.status === 'failed'),
+    failed,
+    ...(waitsFor ? { waitsFor } : {}),
   };
 }

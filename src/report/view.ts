@@ -82,6 +82,7 @@ export function seriesView(files: RunFiles, o: SeriesOutcome) {
       patches: s.patches.map((p) => ({ number: p.number, subject: p.subject, author: `${p.author.name} <${p.author.email}>`, messageId: p.messageId })),
     },
     failed: o.failed ? stageView(o.failed) : null,
+    waitsFor: o.waitsFor ?? null,
     stages: o.stages.map(stageView),
     apply: o.apply
       ? {

@@ -118,6 +118,8 @@ describe('the series ledger: every run finishes what earlier runs left undone', 
     expect(first.code).toBe(1);
     expect(buildsOf(lastRun(p)).map((b) => b.state)).toEqual(['failed', 'failed']);
     expect(allMails(p).filter((m) => /build-failure/.test(m))).toHaveLength(2);
+    const mail = readFileSync(join(lastRun(p), 'report/mail', mailsOf(lastRun(p))[0]!), 'utf8').replace(/=\r?\n/g, '');
+    expect(mail).toMatch(/It waits for a new version of the series or a change of the platform or spec settings; to build it again now: patchline retry 2026-11-20-hello-greet-by-name-v1-a940c9ec/);
 
     const second = patchline(p, 'run');
     expect(second.stderr).toMatch(/nothing to do/);
