@@ -42,6 +42,19 @@ function rpmUrl(topurl: string, scratch: boolean, taskId: number, file: string):
   return `${top}/packages/${m[1]}/${m[2]}/${m[3]}/${m[4]}/${encodeURIComponent(file)}`;
 }
 
+/** Log in; a refusal or an unreachable hub names the profile, the hub and the login it tried (never the password). */
+async function loginTo(session: KojiSession): Promise<void> {
+  try {
+    await session.login();
+  } catch (err) {
+    const e = asPatchlineError(err, 'EKOJI');
+    if (e.code !== 'EKOJI') throw e;
+    const { name, server, authtype, user, cert } = session.profile;
+    const as = authtype === 'ssl' ? `with the certificate ${cert}` : `as ${user}`;
+    throw new PatchlineError('EKOJI', `Koji profile [${name}]: cannot log in to ${server} ${as}: ${e.message}`, { input: name, details: e.details, cause: err });
+  }
+}
+
 async function openSessions(jobs: KojiJob[], ctx: KojiContext): Promise<Map<string, KojiSession>> {
   const sessions = new Map<string, KojiSession>();
   for (const job of jobs) {
@@ -55,7 +68,7 @@ async function openSessions(jobs: KojiJob[], ctx: KojiContext): Promise<Map<stri
       log: (line) => ctx.log.warn(line),
     });
     ctx.onSession?.(session);
-    await session.login();
+    await loginTo(session);
     ctx.log.info(`koji: logged in to ${session.profile.server} (profile ${name}, ${session.profile.authtype})`);
     sessions.set(name, session);
   }
@@ -154,7 +167,7 @@ async function finish(job: KojiJob, tasks: Map<number, TaskInfo>, session: KojiS
  */
 export async function startKojiBuilds(jobs: KojiJob[], ctx: KojiContext): Promise<() => Promise<void>> {
   if (jobs.length === 0) return async () => undefined;
-  if (ctx.settings.submit === 'scm' && !ctx.settings.scmUrl) throw new PatchlineError('ECONFIG', 'build.submit is scm but build.scmUrl is not set', { input: 'build.scmUrl' });
+  // build.submit scm without build.scmUrl is refused when the config is loaded (config-checks.ts checkBuild)
   const sessions = await openSessions(jobs, ctx);
   const sessionOf = (job: KojiJob) => sessions.get(job.platform.profile ?? ctx.settings.kojiProfile)!;
   await checkTargets(jobs, sessionOf);

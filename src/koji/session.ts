@@ -13,8 +13,10 @@ export interface SessionOptions {
   timeoutMs?: number;
   /** Retries of a transient failure (connection refused/reset, 5xx, timeout). */
   retries?: number;
-  /** First backoff delay; doubles each retry. */
+  /** First backoff delay; doubles each retry, up to {@link MAX_RETRY_DELAY_MS}. */
   retryDelayMs?: number;
+  /** No retry starts later than this after the first attempt (default {@link RETRY_BUDGET_MS}). */
+  retryBudgetMs?: number;
   log?: (line: string) => void;
 }
 
@@ -23,6 +25,13 @@ export interface MultiCallEntry {
   params: unknown[];
 }
 export type MultiCallResult = { ok: true; value: unknown } | { ok: false; error: PatchlineError };
+
+/**
+ * Transient failures are retried briefly: a hub that stays unreachable this long fails the step
+ * now (the next run retries), rather than holding it for the 31 s the plain doubling took.
+ */
+const RETRY_BUDGET_MS = 5_000;
+const MAX_RETRY_DELAY_MS = 2_000;
 
 /** Methods that must not be sent twice unless the hub cannot have seen the first attempt. */
 const NOT_IDEMPOTENT = new Set(['build', 'uploadFile']);
@@ -47,7 +56,7 @@ function readTls(profile: KojiProfile): Endpoint['tls'] {
 /**
  * A logged-in conversation with one Koji hub, carried like koji's ClientSession does: the
  * Koji-Session-Id/-Key headers and a strictly increasing Koji-Session-Callnum, one call at a
- * time (calls queue), transient failures retried with backoff, re-login once on AuthExpired.
+ * time (calls queue), transient failures retried briefly with backoff, re-login once on AuthExpired.
  */
 export class KojiSession {
   readonly profile: KojiProfile;
@@ -133,6 +142,10 @@ export class KojiSession {
   }
 
   private send(method: string, params: unknown[], path = ''): Promise<unknown> {
+    const budget = this.opts.retryBudgetMs ?? RETRY_BUDGET_MS;
+    const firstDelay = Math.min(this.opts.retryDelayMs ?? 500, MAX_RETRY_DELAY_MS);
+    const started = Date.now();
+    let retrying = false;
     return pRetry(
       () => {
         this.requests += 1;
@@ -144,11 +157,17 @@ export class KojiSession {
       },
       {
         retries: this.opts.retries ?? 5,
-        minTimeout: this.opts.retryDelayMs ?? 1000,
+        minTimeout: firstDelay,
+        maxTimeout: MAX_RETRY_DELAY_MS,
         factor: 2,
-        shouldRetry: (err) => retryable(method, err),
+        // no retry that would start past the budget (the delay before retry n is the one p-retry waits)
+        shouldRetry: (err) => {
+          const delay = Math.min(firstDelay * 2 ** (err.attemptNumber - 1), MAX_RETRY_DELAY_MS);
+          retrying = err.retriesLeft > 0 && retryable(method, err) && Date.now() - started + delay <= budget;
+          return retrying;
+        },
         onFailedAttempt: (err) => {
-          if (err.retriesLeft > 0 && retryable(method, err)) this.opts.log?.(`${err.message}; retrying (${err.retriesLeft} left)`);
+          if (retrying) this.opts.log?.(`${err.message}; retrying (${err.retriesLeft} left)`);
         },
       },
     );

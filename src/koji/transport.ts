@@ -17,6 +17,9 @@ export interface Endpoint {
   timeoutMs: number;
 }
 
+/** A hub that has not accepted the TCP connection by then is unreachable (the request timeout can be minutes). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 /** A transport failure worth retrying: connection refused/reset, timeout, HTTP 5xx. */
@@ -59,6 +62,14 @@ function post(endpoint: Endpoint, path: string, method: string, body: string, he
       },
     );
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${endpoint.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const ms = Math.min(CONNECT_TIMEOUT_MS, endpoint.timeoutMs);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no connection within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+      const clear = () => clearTimeout(timer);
+      socket.once('connect', clear);
+      socket.once('close', clear);
+    });
     req.on('error', (err: NodeJS.ErrnoException) => reject(transportError(method, url, err.message, err.code ?? 'ECONNRESET')));
     req.end(body);
   });

@@ -5,11 +5,17 @@
  * was cut off (docs/decisions/mail-exactly-once.md).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Config, ImapSourceConfig } from '../core/config-types.js';
 import { PatchlineError } from '../core/errors.js';
 import { readSecret } from '../core/secrets.js';
-import { imapOptions } from '../harvest/sources/imap.js';
+
+/** imapflow takes a third of a second to load: only when a mail is in doubt and a check is configured. */
+let imapModule: typeof import('../harvest/sources/imap.js') | undefined;
+async function imap(): Promise<typeof import('../harvest/sources/imap.js')> {
+  imapModule ??= await import('../harvest/sources/imap.js');
+  return imapModule;
+}
 
 export interface DeliveryCheck {
   /** The source's name (recorded with what it found). */
@@ -75,7 +81,7 @@ class ImapDeliveryCheck implements DeliveryCheck {
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    await client?.logout().catch(() => client.close());
+    if (client) await (await imap()).closeImap(client);
   }
 
   private async held(ids: readonly string[]): Promise<string[]> {
@@ -103,10 +109,9 @@ class ImapDeliveryCheck implements DeliveryCheck {
   private async connect(): Promise<ImapFlow> {
     if (this.client) return this.client;
     const password = readSecret(this.config.password, `sources.${this.config.name}.password`, this.baseDir);
-    const client = new ImapFlow(imapOptions(this.config, password));
-    client.on('error', () => undefined); // socket errors also reject the pending command, which reports them
+    let client: ImapFlow;
     try {
-      await client.connect();
+      client = await (await imap()).openImap(this.config, password); // closes its socket when the login fails: a refused login must not keep the process alive
     } catch (err) {
       throw this.error(err, 'cannot connect to');
     }
@@ -116,8 +121,7 @@ class ImapDeliveryCheck implements DeliveryCheck {
 
   private error(err: unknown, doing: string): PatchlineError {
     if (err instanceof PatchlineError) return err;
-    const e = err as { message?: string; responseText?: string; authenticationFailed?: boolean; code?: string };
-    const why = e.authenticationFailed ? `login refused for user ${this.config.user}` : (e.responseText ?? e.code ?? e.message ?? String(err));
+    const why = imapModule ? imapModule.describeImapFailure(this.config, err) : String((err as Error).message ?? err);
     const where = `${this.config.host}:${this.config.port ?? ''} mailbox ${this.config.mailbox ?? 'INBOX'}`;
     return new PatchlineError('EIMAP', `report.deliveryCheck: ${doing} ${where} (source ${this.config.name}): ${why}`, { input: this.config.name, cause: err });
   }

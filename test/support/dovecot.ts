@@ -126,7 +126,7 @@ export async function startDovecot(opts: { tls?: boolean } = {}): Promise<Doveco
     dir,
     maildir,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;

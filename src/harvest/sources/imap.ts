@@ -1,5 +1,6 @@
 /** The only module that talks IMAP (imapflow): incremental by UIDVALIDITY + last UID. */
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { describeProblem, imapSecurityProblem } from '../../core/config-checks.js';
 import { PatchlineError } from '../../core/errors.js';
 import { readSecret } from '../../core/secrets.js';
 import type { ImapSourceConfig } from '../../core/config-types.js';
@@ -11,13 +12,21 @@ interface ImapCursor {
   lastUid: number;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
+/** Connect plus greeting: a reachable server answers in well under this. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A server silent this long mid-command is gone (a SELECT of a large mailbox answers well within). */
+const SOCKET_TIMEOUT_MS = 60_000;
+/** LOGOUT is a courtesy: a server that does not answer it promptly is dropped. */
+const LOGOUT_TIMEOUT_MS = 2_000;
 
-/** Plain IMAP would send the password in clear: only to a loopback host. */
+/** Plain IMAP would send the password in clear: only to a loopback host (the config check's rule, for a source not from loadConfig). */
 function checkSecurity(config: ImapSourceConfig): void {
-  if ((config.security ?? 'tls') === 'plain' && !LOOPBACK.test(config.host)) {
-    throw new PatchlineError('ECONFIG', `sources.${config.name}.security: plain IMAP is only allowed on a loopback host, not ${config.host}: use tls or starttls`, { input: config.name });
-  }
+  const problem = imapSecurityProblem(config);
+  if (problem) throw new PatchlineError('ECONFIG', describeProblem(problem), { input: config.name });
+}
+
+function portOf(config: ImapSourceConfig): number {
+  return config.port ?? ((config.security ?? 'tls') === 'tls' ? 993 : 143);
 }
 
 /** imapflow options for a source: tls (default), starttls (required), plain only on loopback. */
@@ -26,7 +35,7 @@ export function imapOptions(config: ImapSourceConfig, password: string): ImapFlo
   const security = config.security ?? 'tls';
   return {
     host: config.host,
-    port: config.port ?? (security === 'tls' ? 993 : 143),
+    port: portOf(config),
     secure: security === 'tls',
     doSTARTTLS: security === 'starttls' ? true : security === 'plain' ? false : undefined,
     tls: { rejectUnauthorized: config.tlsRejectUnauthorized ?? true },
@@ -34,14 +43,65 @@ export function imapOptions(config: ImapSourceConfig, password: string): ImapFlo
     logger: false,
     disableAutoIdle: true,
     clientInfo: { name: 'patchline' },
+    // imapflow waits 90 s for a connection and 5 min for a silent socket: a step must fail sooner
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    greetingTimeout: CONNECT_TIMEOUT_MS,
+    socketTimeout: SOCKET_TIMEOUT_MS,
   };
+}
+
+/** What went wrong, in words, with imapflow's or the socket's code (never the password: imapflow's messages do not carry it). */
+export function describeImapFailure(config: ImapSourceConfig, err: unknown): string {
+  const e = err as { message?: string; responseText?: string; authenticationFailed?: boolean; code?: string };
+  if (e.authenticationFailed) return `login refused for user ${config.user}`;
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (ECONNREFUSED)';
+    case 'CONNECT_TIMEOUT':
+    case 'GREETING_TIMEOUT':
+      return `no answer within ${CONNECT_TIMEOUT_MS / 1000} s (${e.code})`;
+    case 'ETIMEOUT':
+      return `the server went silent for ${SOCKET_TIMEOUT_MS / 1000} s (ETIMEOUT)`;
+    case 'NoConnection':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `the connection was lost (${e.code})`;
+  }
+  return e.responseText ?? e.code ?? e.message ?? String(err);
 }
 
 function imapError(config: ImapSourceConfig, err: unknown, doing: string): PatchlineError {
   if (err instanceof PatchlineError) return err;
-  const e = err as { message?: string; responseText?: string; authenticationFailed?: boolean; code?: string };
-  const why = e.authenticationFailed ? `login refused for user ${config.user}` : (e.responseText ?? e.code ?? e.message ?? String(err));
-  return new PatchlineError('EIMAP', `${doing} ${config.host}:${config.port ?? ''} mailbox ${config.mailbox ?? 'INBOX'}: ${why}`, { input: config.name, cause: err });
+  return new PatchlineError('EIMAP', `${doing} ${config.host}:${portOf(config)} mailbox ${config.mailbox ?? 'INBOX'}: ${describeImapFailure(config, err)}`, { input: config.name, cause: err });
+}
+
+/**
+ * Connect and log in; on failure nothing is left open. (imapflow leaves the socket of a refused
+ * login open, the server waiting for another try: that kept the process alive for minutes.)
+ */
+export async function openImap(config: ImapSourceConfig, password: string): Promise<ImapFlow> {
+  const client = new ImapFlow(imapOptions(config, password));
+  client.on('error', () => undefined); // socket errors also reject the pending command, which reports them
+  try {
+    await client.connect();
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  return client;
+}
+
+/** LOGOUT, waiting for it briefly; the socket is closed either way. */
+export async function closeImap(client: ImapFlow): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.logout(), new Promise((resolve) => (timer = setTimeout(resolve, LOGOUT_TIMEOUT_MS)))]);
+  } catch {
+    // the connection is gone already: nothing to log out of
+  } finally {
+    clearTimeout(timer);
+    client.close(); // idempotent; drops a socket LOGOUT did not end
+  }
 }
 
 export class ImapSource implements MailSource {
@@ -70,15 +130,12 @@ export class ImapSource implements MailSource {
   private async connect(): Promise<ImapFlow> {
     if (this.client) return this.client;
     const password = readSecret(this.config.password, `sources.${this.name}.password`, this.baseDir);
-    const client = new ImapFlow(imapOptions(this.config, password));
-    client.on('error', () => undefined); // socket errors also reject the pending command, which reports them
     try {
-      await client.connect();
+      this.client = await openImap(this.config, password);
     } catch (err) {
       throw imapError(this.config, err, 'cannot connect to');
     }
-    this.client = client;
-    return client;
+    return this.client;
   }
 
   async hasNews(): Promise<boolean> {
@@ -139,12 +196,7 @@ export class ImapSource implements MailSource {
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (!client) return;
-    try {
-      await client.logout();
-    } catch {
-      client.close();
-    }
+    if (client) await closeImap(client);
   }
 
   describe() {
