@@ -24,6 +24,7 @@ export function seriesJson(s: Series): string {
       total: s.total,
       status: s.status,
       ...(s.missing.length ? { missing: s.missing } : {}),
+      ...(s.beyondTotal.length ? { beyondTotal: s.beyondTotal } : {}),
       ...(s.supersededBy ? { supersededBy: s.supersededBy } : {}),
       subject: s.subject,
       ...(s.submitter ? { submitter: s.submitter } : {}),

@@ -3,7 +3,8 @@
  * headers, its key, and (when it may be a part or a review) the facts of a full parse. Pure and
  * cheap to send between threads: the parse worker computes it, the harvest decides from it.
  */
-import type { BodyFacts } from './classify.js';
+import { messageBytes, type BodyFacts } from './classify.js';
+import { gitDateSeconds } from './mail/date.js';
 import { parseMessage } from './mail/extract.js';
 import { headerBlockEnd, readHeaders } from './mail/headers.js';
 import { messageKey } from './mail/message-key.js';
@@ -15,7 +16,7 @@ import type { StagedFiles } from './staging.js';
 export interface ParsedFacts extends BodyFacts {
   unusable?: string;
   author: Person;
-  /** The author date git am will record. */
+  /** The author date git am will record (absent when git cannot read it: see authorDateUnreadable). */
   date?: string;
   /** The commit subject, cleaned as mailinfo does. */
   subject: string;
@@ -24,15 +25,27 @@ export interface ParsedFacts extends BodyFacts {
 }
 
 /** The headers as the harvest decides from them (what inspect reports besides is left in the worker). */
-export type HeaderFacts = Omit<MessageHeaders, 'warnings' | 'dateHeader' | 'messageId'>;
+export type HeaderFacts = Omit<MessageHeaders, 'warnings' | 'dateHeader' | 'messageId'> & {
+  /** The Message-ID is one patchline gives its own report mails (they reach the list it reads). */
+  ownReport?: true;
+};
+
+/** The Message-IDs patchline gives its report mails (src/report/compose.ts: `patchline.<...>@<domain>`). */
+const OWN_REPORT_ID = /^<?patchline\.[^@\s]+@/;
+
+export function isOwnReportId(messageId: string | undefined): boolean {
+  return messageId !== undefined && OWN_REPORT_ID.test(messageId);
+}
 
 /** Only the fields the harvest reads: every message's facts cross between threads. */
 function headerFacts(h: MessageHeaders): HeaderFacts {
   const facts: HeaderFacts = { subject: h.subject, references: h.references, isReply: h.isReply, isPullRequest: h.isPullRequest, looksLikePatch: h.looksLikePatch };
   if (h.from) facts.from = h.from;
   if (h.date) facts.date = h.date;
+  if (h.dateUnreadable !== undefined) facts.dateUnreadable = h.dateUnreadable;
   if (h.inReplyTo !== undefined) facts.inReplyTo = h.inReplyTo;
   if (h.tag) facts.tag = h.tag;
+  if (isOwnReportId(h.messageId)) facts.ownReport = true;
   return facts;
 }
 
@@ -84,13 +97,17 @@ export function subjectPatternOf(source: string | undefined): RegExp | undefined
 
 export function parsedFacts(parsed: ParsedMessage): ParsedFacts {
   const e = parsed.extraction;
+  const dateReadable = e.date !== undefined && gitDateSeconds(e.date) !== undefined;
   return {
     ...(parsed.unusable === undefined ? {} : { unusable: parsed.unusable }),
     author: e.author,
-    ...(e.date === undefined ? {} : { date: e.date }),
+    ...(dateReadable ? { date: e.date } : {}),
+    ...(e.date !== undefined && !dateReadable ? { authorDateUnreadable: true } : {}),
+    messageBytes: messageBytes(e),
     subject: e.subject,
     hasDiff: e.diff !== '',
     pullRequest: e.pullRequest,
+    ...(e.undecodable === undefined ? {} : { undecodable: e.undecodable }),
     reviewTrailers: parsed.headers.isReply ? reviewTrailers(e) : [],
   };
 }

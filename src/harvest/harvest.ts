@@ -12,11 +12,12 @@ import { createProgress } from '../core/progress.js';
 import type { Config, SourceConfig } from '../core/config-types.js';
 import { placeJob, writeSeriesDir, removeSeriesDir, seriesJson, patchEntry, COVER_EML } from './archive.js';
 import { classifyMessage } from './classify.js';
+import { routeOfSource } from './route.js';
 import { needsFullParse, parsedFacts, subjectPatternOf, type HeaderFacts, type MessageFacts, type ParsedFacts } from './examine.js';
 import { parseMessage } from './mail/extract.js';
 import { ExaminePool, defaultParseWorkers } from './parse-pool.js';
 import { renderPatchBytes } from './patch-file.js';
-import { buildSeries, type Series, type SeriesPatch } from './series.js';
+import { buildSeries, reportReplaced, type Series, type SeriesPatch } from './series.js';
 import { StagedArchive, stageRoot } from './staging.js';
 import { MaildirSource } from './sources/maildir.js';
 import { MboxSource } from './sources/mbox.js';
@@ -72,7 +73,7 @@ async function sourceFor(config: SourceConfig, loaded: LoadedConfig): Promise<Ma
       return new ImapSource(config, loaded.stateDir, loaded.baseDir);
     }
     case 'mbox':
-      return new MboxSource(config.name, resolveFrom(loaded.baseDir, config.path), loaded.stateDir);
+      return new MboxSource(config.name, resolveFrom(loaded.baseDir, config.path), loaded.stateDir, config.format);
     case 'maildir':
       return new MaildirSource(config.name, resolveFrom(loaded.baseDir, config.path), loaded.stateDir);
   }
@@ -142,7 +143,7 @@ function recordOf(raw: Buffer, base: MessageRecord, facts: MessageFacts, run: Ru
   let parsed: ParsedFacts | undefined;
   // the worker parsed a superset of these ahead of time; the parse here is only a safety net
   if (needsFullParse(facts.headers, facts.bodyMarkers, (h) => answersKnownPart(h, run.records))) parsed = facts.parsed ?? parsedFacts(parseMessage(raw, { subjectPattern: pattern }));
-  const c = classifyMessage(facts.headers, parsed, { config: run.config, unusable: parsed?.unusable });
+  const c = classifyMessage(facts.headers, parsed, { config: run.config, unusable: parsed?.unusable, defaultRoute: routeOfSource(run.config, base.where) });
   const record = base; // fresh from baseRecord: filled in place
   record.bucket = c.bucket;
   // reasons quote words from the mail: control bytes there must not break the one-line contract
@@ -278,6 +279,7 @@ function seriesResult(s: Series, records: Map<string, MessageRecord>): SeriesRes
     ...(s.cover ? { coverMessageId: s.cover.key } : {}),
     archiveDir: s.dir,
     ...(s.missing.length ? { missing: s.missing } : {}),
+    ...(s.beyondTotal.length ? { beyondTotal: s.beyondTotal } : {}),
     ...(s.supersededBy ? { supersededBy: s.supersededBy } : {}),
     ...(firstArrival ? { firstArrival } : {}),
     patches: s.patches.map((p) => patchEntry(p, `${s.dir}/`, p.record.original !== undefined)),
@@ -413,6 +415,7 @@ async function harvestInto(run: RunState, loaded: LoadedConfig, sources: MailSou
   }
   // while the worker places: what the run reports, and harvest.json checked and serialized (nothing here touches the disk)
   annotateParts(run.messages, after);
+  reportReplaced(run.messages, after);
   const reported = new Set(pending.series);
   for (const s of after.values()) if (s.status === 'incomplete') reported.add(s.key);
   const series = byArrival([...reported].map((k) => after.get(k)).filter((s): s is Series => s !== undefined), run.records);

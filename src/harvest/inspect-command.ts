@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../core/config.js';
+import { configOption } from '../core/config-discovery.js';
 import { ExitCode, PatchlineError, asPatchlineError, isErrno } from '../core/errors.js';
 import { redact } from '../core/secrets.js';
 import { inspectFile, type InspectOptions } from './inspect.js';
@@ -38,7 +39,7 @@ export function registerInspectCommand(program: Command): void {
     .command('inspect')
     .description('show what harvest makes of each message of an .eml or mbox file (bucket, reason, route, series keys, extraction) as JSON')
     .argument('<file>', 'one message (.eml) or an mbox (mboxo/mboxrd)')
-    .option('-c, --config <file>', 'patchline.yaml: check routing against its repos and branches (without it: "no config: route not checked")')
+    .addOption(configOption('patchline.yaml: check routing against its repos and branches (none found: "no config: route not checked")', { needed: false }))
     .option('--source <name>', "use this source's subjectPattern (needs --config)")
     .option('--scissors', 'honour "-- >8 --" scissors lines, as git mailinfo --scissors')
     .action((file: string, flags: InspectFlags) => {

@@ -3,14 +3,13 @@
  * stages the archive files of patches and covers, on its own core while the main thread fetches.
  * Protocol: arrays of {@link ExamineRequest} in, arrays of {@link ExamineReply} out, matched by seq;
  * after the fetch, chunks of {@link PlaceRequest} (its share of the series directories), the last
- * answered by a {@link PlaceReply}. Until the first request it warms up its JIT (warm-up.ts).
+ * answered by a {@link PlaceReply}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { placeSeriesDir } from './archive.js';
 import { examineMessage, subjectPatternOf } from './examine.js';
 import { BATCH, CLAIM, claim, type ExamineReply, type ExamineRequest, type PlaceReply, type PlaceRequest, type WorkerSetup } from './parse-pool.js';
 import { stageMessage } from './staging.js';
-import { warmUp } from './warm-up.js';
 
 const setup = workerData as WorkerSetup;
 
@@ -58,11 +57,7 @@ function place({ stateDir, claims: shared, first, jobs, last }: PlaceRequest['pl
   parentPort!.postMessage({ placed: true } satisfies PlaceReply);
 }
 
-/** Set by the first request: the warm-up stops. */
-let working = false;
-
 parentPort!.on('message', (batch: ExamineRequest[] | PlaceRequest) => {
-  working = true;
   if (!Array.isArray(batch)) return place(batch.place);
   if (replies.length === 0) setImmediate(post);
   for (const req of batch) {
@@ -70,6 +65,3 @@ parentPort!.on('message', (batch: ExamineRequest[] | PlaceRequest) => {
     if (replies.length >= BATCH) post();
   }
 });
-
-// until the first request comes (a large mailbox takes a while to open), compile the parse code
-warmUp(setup.config, setup.maxBytes, () => working);

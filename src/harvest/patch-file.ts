@@ -2,6 +2,7 @@
  * A `git am`-able single-mail mbox for one extracted patch, written the way git format-patch
  * writes one, so that git am records the author, date and subject git mailinfo gave on the original.
  */
+import { gitDateSeconds } from './mail/date.js';
 import { isPatchBreak } from './mail/mailinfo.js';
 import { trailerBlock } from './mail/extract.js';
 import type { Extraction } from './mail/types.js';
@@ -65,7 +66,8 @@ export function withTrailers(body: string, extra: string[]): string {
 
 function headerBlock(e: Extraction, opts: PatchFileOptions): string {
   const lines = [FROM_LINE, `From: ${fromValue(e.author.name, e.author.email)}`];
-  if (e.date !== undefined) lines.push(`Date: ${e.date}`);
+  // git am stops at a date it cannot read: without one the commit gets the time it is applied
+  if (e.date !== undefined && gitDateSeconds(e.date) !== undefined) lines.push(`Date: ${e.date}`);
   lines.push(`Subject: ${subjectValue(e.subject, opts)}`, `Message-ID: <${opts.messageId.replace(/[<>\s]/g, '')}>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', 'Content-Transfer-Encoding: 8bit');
   return lines.join('\n') + '\n\n';
 }

@@ -45,6 +45,15 @@ export function senderAllowed(email: string, allowed: string[]): boolean {
 
 export type RouteOutcome = { route: Route } | { reason: string };
 
+/**
+ * The default route (`route:` in the config) of the source a message was read from: a message's
+ * `where` starts with its source's name and a colon (source names hold no colon).
+ */
+export function routeOfSource(config: Config, where: string): Route | undefined {
+  const name = where.slice(0, where.indexOf(':'));
+  return config.sources.find((s) => s.name === name)?.route;
+}
+
 /** Route a tag with both branch and repo against the config; a reason naming the known choices when it cannot. */
 export function routeTag(tag: SubjectTag & { branch: string; repo: string }, sender: Person | undefined, config: Config): RouteOutcome {
   const repoProblem = refNameProblem(tag.repo) ?? (tag.repo.includes('/') ? 'contains "/"' : undefined);

@@ -3,7 +3,7 @@
  * any split into runs gives the same series. Decisions: docs/decisions/harvest-series.md.
  */
 import { createHash } from 'node:crypto';
-import type { PersonResult, SeriesStatus } from './types.js';
+import type { MessageResult, PersonResult, SeriesStatus } from './types.js';
 import type { MessageRecord } from './state/records.js';
 
 export interface SeriesPatch {
@@ -29,17 +29,32 @@ export interface Series {
   total: number;
   status: SeriesStatus;
   missing: number[];
+  /** Parts numbered past the total (`[PATCH 3/2]`): kept, after the others, in number order. */
+  beyondTotal: number[];
   supersededBy?: string;
   subject: string;
   submitter?: PersonResult;
   cover?: MessageRecord;
   patches: SeriesPatch[];
-  /** Keys of the messages that shape it: cover, patches, and replies whose trailers it carries. */
+  /** Keys of the messages that shape it: cover, patches (replaced ones too), and replies whose trailers it carries. */
   members: string[];
+  /** Parts whose slot a later send took (a resend under a new Message-ID): not used. */
+  replaced: ReplacedPart[];
+}
+
+export interface ReplacedPart {
+  /** 0 for a cover letter. */
+  number: number;
+  record: MessageRecord;
+  /** The part used instead. */
+  by: MessageRecord;
 }
 
 const REVIEW_TRAILER = /^(reviewed|acked|tested)-by:\s*\S/i;
 const MAX_THREAD_HOPS = 50;
+/** A cover and unthreaded patches of one sender and tag sent this close together are one send. */
+const COVER_JOIN_MS = 6 * 3600 * 1000;
+const UNTHREADED = 'unthreaded:';
 
 export function isReviewTrailer(line: string): boolean {
   return REVIEW_TRAILER.test(line);
@@ -64,7 +79,7 @@ function rootOf(r: MessageRecord, records: Map<string, MessageRecord>): string {
   for (let hop = 0; hop < MAX_THREAD_HOPS; hop++) {
     const parentId = current.inReplyTo ?? current.references?.at(-1);
     // not threaded at all: the parts of one sender's series share the tuple, so group by sender
-    if (parentId === undefined) return `unthreaded:${current.from?.email ?? ''}`;
+    if (parentId === undefined) return `${UNTHREADED}${current.from?.email ?? ''}`;
     const parent = records.get(parentId);
     // chained threading (each patch answers the previous one): follow to the top
     if (parent && isPart(parent) && parent.bucket === 'patch' && tupleOf(parent) === tuple) {
@@ -115,7 +130,8 @@ function normalSubject(s: string): string {
 
 interface Group {
   key: string;
-  rootId: string;
+  /** The thread roots the group hangs on: its own, and a joined cover's Message-ID. */
+  rootIds: string[];
   parts: MessageRecord[];
 }
 
@@ -126,10 +142,41 @@ function groupParts(records: Map<string, MessageRecord>): Group[] {
     const rootId = rootOf(r, records);
     const key = groupKeyOf(r, rootId);
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { key, rootId, parts: [] }));
+    if (!g) groups.set(key, (g = { key, rootIds: [rootId], parts: [] }));
     g.parts.push(r);
   }
-  return [...groups.values()];
+  return joinUnthreadedCovers([...groups.values()]);
+}
+
+/** When a message was sent: its Date, else when it was harvested. */
+function sentAt(r: MessageRecord): number {
+  return Date.parse(r.date ?? r.harvestedAt);
+}
+
+/**
+ * A cover letter whose patches do not answer it (no References, no In-Reply-To) stands alone
+ * while they group by sender: join it to the unthreaded patches of the same sender and tag
+ * (repo, branch, version, total) sent closest to it, within {@link COVER_JOIN_MS}.
+ */
+function joinUnthreadedCovers(groups: Group[]): Group[] {
+  const unthreaded = new Map<string, Group[]>();
+  for (const g of groups) if (g.rootIds[0]!.startsWith(UNTHREADED)) pushTo(unthreaded, g.key, g);
+  const joined = new Set<Group>();
+  for (const g of groups) {
+    const cover = g.parts.length === 1 && g.parts[0]!.bucket === 'cover' ? g.parts[0]! : undefined;
+    if (!cover || (cover.total ?? 1) <= 1) continue;
+    const at = sentAt(cover);
+    let best: { group: Group; distance: number } | undefined;
+    for (const candidate of unthreaded.get(groupKeyOf(cover, `${UNTHREADED}${cover.from?.email ?? ''}`)) ?? []) {
+      const distance = Math.min(...candidate.parts.map((p) => Math.abs(sentAt(p) - at)));
+      if (distance <= COVER_JOIN_MS && (!best || distance < best.distance)) best = { group: candidate, distance };
+    }
+    if (!best) continue;
+    best.group.parts.push(cover);
+    best.group.rootIds.push(cover.key);
+    joined.add(g);
+  }
+  return groups.filter((g) => !joined.has(g));
 }
 
 function seriesOf(g: Group): Series {
@@ -138,14 +185,19 @@ function seriesOf(g: Group): Series {
   const sorted = [...g.parts].sort(byDateThenKey);
   // two messages for one slot (a resend under a new Message-ID): the later Date wins
   const slots = new Map<number, MessageRecord>();
+  const replaced: ReplacedPart[] = [];
   let cover: MessageRecord | undefined;
   for (const r of sorted) {
-    if (r.bucket === 'cover') cover = r;
-    else slots.set(r.number ?? 1, r);
+    const number = r.bucket === 'cover' ? 0 : (r.number ?? 1);
+    const earlier = number === 0 ? cover : slots.get(number);
+    if (earlier) replaced.push({ number, record: earlier, by: r });
+    if (number === 0) cover = r;
+    else slots.set(number, r);
   }
   const patches = [...slots.entries()].sort(([a], [b]) => a - b).map(([number, record]) => ({ number, record, name: patchFileName(number, record.commitSubject ?? record.subject), trailers: [] as string[] }));
   const missing: number[] = [];
   for (let n = 1; n <= total; n++) if (!slots.has(n)) missing.push(n);
+  const beyondTotal = patches.filter((p) => p.number > total).map((p) => p.number);
   const subject = cover?.commitSubject ?? patches[0]?.record.commitSubject ?? cover?.subject ?? patches[0]?.record.subject ?? '';
   const earliest = sorted.find((r) => r.date)?.date ?? [...sorted].map((r) => r.harvestedAt).sort()[0]!;
   const day = earliest.slice(0, 10);
@@ -164,30 +216,69 @@ function seriesOf(g: Group): Series {
     total,
     status: missing.length > 0 ? 'incomplete' : 'ready',
     missing,
+    beyondTotal,
     subject,
     ...(submitter ? { submitter } : {}),
     ...(cover ? { cover } : {}),
     patches,
     members: sorted.map((r) => r.key),
+    replaced,
   };
 }
 
-/** A newer version supersedes an older one: its cover answers the old root, or the subjects match. */
-function markSuperseded(all: Series[], rootIds: Map<Series, string>): void {
+/** The normalized subject of each part (0: the cover), as sent. */
+function partSubjects(s: Series): Map<number, string> {
+  const subjects = new Map<number, string>();
+  if (s.cover) subjects.set(0, normalSubject(s.cover.commitSubject ?? s.cover.subject));
+  for (const p of s.patches) subjects.set(p.number, normalSubject(p.record.commitSubject ?? p.record.subject));
+  return subjects;
+}
+
+/** The same series sent again without a new version: one sender, one tag, and the parts both have carry the same subjects. */
+function isResend(a: Series, b: Series, subjects: Map<Series, Map<number, string>>): boolean {
+  if (a.total !== b.total || a.submitter?.email === undefined || a.submitter.email !== b.submitter?.email) return false;
+  const as = subjects.get(a)!;
+  const bs = subjects.get(b)!;
+  let shared = 0;
+  for (const [n, subject] of as) {
+    const other = bs.get(n);
+    if (other === undefined) continue;
+    if (other !== subject) return false;
+    shared += 1;
+  }
+  return shared > 0;
+}
+
+/**
+ * A newer version supersedes an older one: its cover answers the old root, or the subjects
+ * match. A resend of the same version (see {@link isResend}) supersedes the earlier send.
+ */
+function markSuperseded(all: Series[], rootIds: Map<Series, string[]>): void {
   const answeredBy = new Map<string, Series[]>();
   const bySubject = new Map<string, Series[]>();
+  const byTag = new Map<string, Series[]>();
   const subjectKey = (s: Series) => `${s.repo}\0${s.branch}\0${normalSubject(s.subject)}`;
+  const tagKey = (s: Series) => `${s.repo}\0${s.branch}\0${s.version}\0${s.total}`;
+  const sent = new Map<Series, number>();
+  const subjects = new Map<Series, Map<number, string>>();
   for (const s of all) {
     pushTo(bySubject, subjectKey(s), s);
+    pushTo(byTag, tagKey(s), s);
     const head = s.cover ?? s.patches[0]?.record;
     for (const id of new Set([head?.inReplyTo, ...(head?.references ?? [])])) if (id !== undefined) pushTo(answeredBy, id, s);
+    sent.set(s, Math.min(...[s.cover, ...s.patches.map((p) => p.record)].filter((r) => r !== undefined).map(sentAt)));
+    subjects.set(s, partSubjects(s));
   }
+  // a total order of sends: by when they were sent, then by id
+  const later = (a: Series, b: Series) => sent.get(a)! > sent.get(b)! || (sent.get(a) === sent.get(b) && a.id > b.id);
   for (const older of all) {
-    const candidates = [...(bySubject.get(subjectKey(older)) ?? []), ...(answeredBy.get(rootIds.get(older)!) ?? [])];
+    const answering = rootIds.get(older)!.flatMap((id) => answeredBy.get(id) ?? []);
+    const candidates = [...(bySubject.get(subjectKey(older)) ?? []), ...answering, ...(byTag.get(tagKey(older)) ?? [])];
     let newest: Series | undefined;
     for (const c of candidates) {
-      if (c.repo !== older.repo || c.branch !== older.branch || c.version <= older.version) continue;
-      if (!newest || c.version > newest.version || (c.version === newest.version && c.id < newest.id)) newest = c;
+      if (c === older || c.repo !== older.repo || c.branch !== older.branch || c.version < older.version) continue;
+      if (c.version === older.version && !(isResend(older, c, subjects) && later(c, older))) continue;
+      if (!newest || c.version > newest.version || (c.version === newest.version && later(c, newest))) newest = c;
     }
     if (newest) {
       older.status = 'superseded';
@@ -220,12 +311,12 @@ function answeredPart(reply: MessageRecord, records: Map<string, MessageRecord>,
 }
 
 /** Attach review trailers of replies: to the patch answered, or to every patch when the cover is. */
-function collectTrailers(all: Series[], records: Map<string, MessageRecord>, rootIds: Map<Series, string>): void {
+function collectTrailers(all: Series[], records: Map<string, MessageRecord>, rootIds: Map<Series, string[]>): void {
   const seriesOfPart = new Map<string, Series>();
   const byRoot = new Map<string, Series[]>();
   for (const s of all) {
     for (const k of s.members) seriesOfPart.set(k, s);
-    pushTo(byRoot, rootIds.get(s)!, s);
+    for (const id of rootIds.get(s)!) pushTo(byRoot, id, s);
   }
   const replies = [...records.values()].filter((r) => r.bucket === 'comment' && r.trailers?.length).sort(byDateThenKey);
   for (const reply of replies) {
@@ -251,8 +342,41 @@ function collectTrailers(all: Series[], records: Map<string, MessageRecord>, roo
 export function buildSeries(records: Map<string, MessageRecord>): Map<string, Series> {
   const groups = groupParts(records);
   const all = groups.map(seriesOf);
-  const rootIds = new Map(all.map((s, i) => [s, groups[i]!.rootId]));
+  const rootIds = new Map(all.map((s, i) => [s, groups[i]!.rootIds]));
   markSuperseded(all, rootIds);
   collectTrailers(all, records, rootIds);
   return new Map(all.map((s) => [s.key, s]));
+}
+
+/** A message result with its bucket and reason changed, keys in harvest.json's order (id, bucket, reason, the rest). */
+function rebucketed(m: MessageResult, bucket: MessageResult['bucket'], reason: string): MessageResult {
+  const result = { messageId: m.messageId, bucket, reason } as MessageResult;
+  for (const [key, value] of Object.entries(m)) if (!(key in result)) Object.assign(result, { [key]: value });
+  if (bucket === 'duplicate') {
+    // as any duplicate: no place in a series, and not a part of one
+    for (const key of ['seriesId', 'archived', 'version', 'number', 'total'] as const) delete result[key];
+  }
+  return result;
+}
+
+/**
+ * The messages of this run that a later send replaced: a part whose slot went to a resend is a
+ * `duplicate`, and the parts of a superseded series say so. Never a `patch` outside any series.
+ */
+export function reportReplaced(messages: MessageResult[], series: Map<string, Series>): void {
+  const notes = new Map<string, { bucket?: 'duplicate'; reason: string }>();
+  for (const s of series.values()) {
+    if (s.status === 'superseded') {
+      for (const r of [s.cover, ...s.patches.map((p) => p.record)]) if (r) notes.set(r.key, { reason: `series ${s.id} superseded by ${s.supersededBy}` });
+    }
+    for (const r of s.replaced) {
+      const part = r.number === 0 ? 'the cover letter' : `part ${r.number}`;
+      notes.set(r.record.key, { bucket: 'duplicate', reason: `${part} of series ${s.id} was sent again as ${r.by.key}: the later send is used` });
+    }
+  }
+  for (const [i, m] of messages.entries()) {
+    const note = (m.bucket === 'patch' || m.bucket === 'cover') && notes.get(m.messageId);
+    if (!note) continue;
+    messages[i] = rebucketed(m, note.bucket ?? m.bucket, m.reason ? `${note.reason}; ${m.reason}` : note.reason);
+  }
 }

@@ -17,7 +17,7 @@ import { isErrno } from '../core/errors.js';
 import { classifyMessage } from './classify.js';
 import type { MessageFacts } from './examine.js';
 import type { Extraction } from './mail/types.js';
-import { addTrailers, renderPatchParts, type RenderedPatch } from './patch-file.js';
+import { addTrailers, renderPatchParts } from './patch-file.js';
 import { COVER_EML, patchFileName, seriesGroupKey } from './series.js';
 import { scratchDir } from './state/seen-store.js';
 import type { MessageRecord } from './state/records.js';
@@ -84,19 +84,12 @@ function writeNew(path: string, data: Buffer | Uint8Array): boolean {
   return true;
 }
 
-/** Where a message's archive files go, and its rendered patch: {@link stageMessage} before any file is written. */
-export interface StagePlan {
-  dir: string;
-  /** The file name without extension. */
-  base: string;
-  patch?: RenderedPatch;
-}
-
 /**
- * Plan the archive files of one message when it will be a patch or a cover (the same
- * classification the harvest makes: it needs no seen-store); undefined for anything else.
+ * Stage the archive files of one message when it will be a patch or a cover (the same
+ * classification the harvest makes: it needs no seen-store). Duplicates and name clashes go to
+ * `loose/`, so a group directory only ever holds one message per file name.
  */
-export function planStage(facts: MessageFacts, extraction: Extraction, config: Config): StagePlan | undefined {
+export function stageMessage(root: string, seq: number, raw: Uint8Array, facts: MessageFacts, extraction: Extraction, config: Config): StagedFiles | undefined {
   const { headers, parsed } = facts;
   if (!parsed) return undefined;
   const c = classifyMessage(headers, parsed, { config, unusable: parsed.unusable });
@@ -119,18 +112,8 @@ export function planStage(facts: MessageFacts, extraction: Extraction, config: C
   };
   // without the seen-store a chained thread cannot be followed: such parts land in other dirs and are assembled
   const dir = stageDirName(seriesGroupKey(record, new Map()));
-  if (c.bucket === 'cover') return { dir, base: COVER_EML.replace(/\.eml$/, '') };
-  return { dir, base: patchFileName(number, parsed.subject), patch: renderPatchParts(extraction, { messageId: facts.key, number, total }) };
-}
-
-/**
- * Stage the archive files of one message when it will be a patch or a cover. Duplicates and
- * name clashes go to `loose/`, so a group directory only ever holds one message per file name.
- */
-export function stageMessage(root: string, seq: number, raw: Uint8Array, facts: MessageFacts, extraction: Extraction, config: Config): StagedFiles | undefined {
-  const plan = planStage(facts, extraction, config);
-  if (!plan) return undefined;
-  const { dir, base, patch } = plan;
+  const base = c.bucket === 'cover' ? COVER_EML.replace(/\.eml$/, '') : patchFileName(number, parsed.subject);
+  const patch = c.bucket === 'patch' ? renderPatchParts(extraction, { messageId: facts.key, number, total }) : undefined;
   // series.json too: the harvest then fills an existing file instead of creating one on the critical path
   if (makeDir(join(root, dir))) writeNew(join(root, dir, 'series.json'), Buffer.alloc(0));
   if (writeNew(join(root, dir, `${base}.eml`), raw)) {

@@ -26,6 +26,8 @@ export interface SourceResult {
   uidValidity?: string;
   lastUid?: number;
   rescanned?: boolean;
+  /** mbox: bytes of text before the first `From ` line, not a message. */
+  skippedBytes?: number;
   error?: ErrorResult;
 }
 
@@ -72,6 +74,8 @@ export interface SeriesResult {
   coverMessageId?: string;
   archiveDir?: string;
   missing?: number[];
+  /** Parts numbered past the total (`[PATCH 3/2]`): kept, in number order, after the others. */
+  beyondTotal?: number[];
   supersededBy?: string;
   firstArrival?: string;
   patches: PatchResult[];

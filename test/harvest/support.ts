@@ -8,7 +8,7 @@ import { executeStep } from '../../src/core/step.js';
 import { latestRunDir, readResult } from '../../src/core/results.js';
 import type { HarvestResult } from '../../src/harvest/types.js';
 
-export const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
+export const CORPUS = join(process.cwd(), 'test', 'fixtures', 'corpus');
 export const CORPUS_FILES = readdirSync(join(CORPUS, 'messages')).filter((f) => f.endsWith('.eml')).sort();
 
 export interface ExpectedMessage {

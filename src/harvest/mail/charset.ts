@@ -28,13 +28,16 @@ export function isUtf8Charset(charset: string): boolean {
   return /^utf-?8$/i.test(charset);
 }
 
+/** iconv names (what git converts with) WHATWG knows under another label. */
+const ICONV_ALIASES: Record<string, string> = { cp932: 'shift_jis' };
+
 /** Convert a byte string in `charset` to a UTF-8 byte string; undefined when the charset is unknown. */
 export function convertToUtf8(bytes: string, charset: string): string | undefined {
   if (charset === '' || isUtf8Charset(charset)) return bytes;
   if (LATIN1.test(charset)) return utf8ByteString(bytes);
   try {
     // Node's full ICU: every WHATWG encoding (ISO-2022-JP, Shift_JIS, GBK, KOI8-R, UTF-16...).
-    return utf8ByteString(new TextDecoder(charset).decode(fromByteString(bytes)));
+    return utf8ByteString(new TextDecoder(ICONV_ALIASES[charset.toLowerCase()] ?? charset).decode(fromByteString(bytes)));
   } catch {
     return undefined;
   }

@@ -55,6 +55,9 @@ function extract(raw: Buffer, opts: ParseOptions, warnings: string[]): { extract
   extraction.diff = diff.text;
   extraction.trailers = trailerBlock(extraction.body);
   extraction.pullRequest = PULL_REQUEST.test(extraction.body);
+  if (info.unconvertible !== undefined) {
+    extraction.undecodable = `text in charset ${JSON.stringify(info.unconvertible)}, which git cannot convert to UTF-8 (git mailinfo stops there, git am refuses the mail)`;
+  }
   return { extraction, unusable: unusableReason(info, extraction) };
 }
 

@@ -4,6 +4,7 @@
  */
 import { parseAuthor } from './address.js';
 import { decodeText, utf8ByteString } from './charset.js';
+import { parseGitDate } from './date.js';
 import { decodeEncodedWords } from './rfc2047.js';
 import { parseSubjectTag } from './subject.js';
 import type { MessageHeaders, Person } from './types.js';
@@ -90,9 +91,9 @@ function referencesOf(value: string): string[] {
   return ids.length > 0 ? ids : value.split(/\s+/).filter((w) => w !== '');
 }
 
+/** A Date header as git am reads it (see date.ts); undefined when git cannot, or it falls outside 1970-2099. */
 export function parseDate(value: string): Date | undefined {
-  const d = new Date(value.includes('(') ? value.replace(/\([^()]*\)/g, ' ').trim() : value.trim());
-  return Number.isNaN(d.getTime()) ? undefined : d;
+  return parseGitDate(value);
 }
 
 function personOf(value: string): Person | undefined {
@@ -134,7 +135,10 @@ function headersOf(raw: Buffer, opts: { subjectPattern?: RegExp }): MessageHeade
     headers.dateHeader = dateHeader;
     const date = parseDate(dateHeader);
     if (date) headers.date = date;
-    else warnings.push(`date: cannot parse "${dateHeader.slice(0, 80)}"`);
+    else {
+      headers.dateUnreadable = dateHeader.slice(0, 80);
+      warnings.push(`date: "${headers.dateUnreadable}" is not a date git can read: filed under the day it was harvested`);
+    }
   }
   const inReplyTo = seen.has('in-reply-to') ? messageIdOf(seen.get('in-reply-to')!) : undefined;
   if (inReplyTo !== undefined) headers.inReplyTo = inReplyTo;

@@ -26,8 +26,13 @@ export interface MailinfoResult {
   message: string;
   /** Everything from the first patch line on (git's `patch` file), bytes as sent after transfer decoding. */
   patch: string;
-  /** Problems that git reports as errors; parsing went on with the raw value. */
+  /** Problems that git reports as errors (each once); parsing went on with the raw value. */
   errors: string[];
+  /**
+   * The charset of the text when git mailinfo stops reading the body (a line of the message
+   * cannot be converted to UTF-8): what it read so far is kept, the rest is lost, git am refuses the mail.
+   */
+  unconvertible?: string;
 }
 
 type TransferEncoding = 'none' | 'qp' | 'base64';
@@ -140,6 +145,8 @@ class Mailinfo {
   private patch = '';
   private patchLines = 0;
   private readonly errors: string[] = [];
+  /** git's mi->input_error from the body (the charset that failed): the body loop stops after the line that set it. */
+  private inputError: string | undefined;
 
   constructor(
     private readonly src: string,
@@ -310,7 +317,9 @@ class Mailinfo {
     }
     const converted = convertToUtf8(line, this.charset);
     if (converted === undefined) {
-      this.errors.push(`cannot convert from ${this.charset} to UTF-8`);
+      // git prints this for every line it cannot convert before it stops: once is enough
+      if (this.inputError === undefined) this.errors.push(`cannot convert from ${this.charset.slice(0, 60)} to UTF-8`);
+      this.inputError ??= this.charset.slice(0, 60);
       return false;
     }
     line = converted;
@@ -380,6 +389,11 @@ class Mailinfo {
         }
         if (start < text.length) prev = text.slice(start);
       }
+      if (this.inputError !== undefined) {
+        // git stops reading here; a partial decoded line is dropped
+        this.flushInbodyHeader();
+        return;
+      }
       line = this.wholeLine();
     }
     if (prev.length > 0) this.filter(prev);
@@ -402,6 +416,7 @@ class Mailinfo {
       message: this.message,
       patch: this.patch,
       errors: this.errors,
+      ...(this.inputError === undefined ? {} : { unconvertible: this.inputError }),
     };
   }
 }

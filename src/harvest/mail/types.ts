@@ -32,6 +32,8 @@ export interface MessageHeaders {
   /** The Date header as written, and parsed (undefined when missing or unparseable). */
   dateHeader?: string;
   date?: Date;
+  /** The Date header (cut at 80 chars) when git cannot read it, or it falls outside 1970-2099. */
+  dateUnreadable?: string;
   inReplyTo?: string;
   /** References, oldest first, without <>. */
   references: string[];
@@ -64,6 +66,11 @@ export interface Extraction {
   trailers: string[];
   /** The body of a pull request mail names a base commit ("The following changes since commit ..."). */
   pullRequest: boolean;
+  /**
+   * Set when git mailinfo stops reading the body (text in a charset it cannot convert): body and
+   * diff hold only what came before, and git am would refuse the mail. One line.
+   */
+  undecodable?: string;
 }
 
 /** Full parse result. */

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { PatchlineError } from '../../core/errors.js';
-import { splitMbox } from '../mail/mbox.js';
+import { readMbox, type MboxFormat } from '../mail/mbox.js';
 import { readCursor, writeCursor } from '../state/cursors.js';
 import type { MailSource, SourceMessage } from './source.js';
 
@@ -24,11 +24,14 @@ export class MboxSource implements MailSource {
   private cursor?: MboxCursor;
   private next?: MboxCursor;
   private rescanned = false;
+  private skipped = 0;
 
   constructor(
     readonly name: string,
     private readonly path: string,
     private readonly stateDir: string,
+    /** mboxo (git am's default) unless the source says mboxrd. */
+    private readonly format: MboxFormat = 'mboxo',
   ) {}
 
   private stat() {
@@ -69,7 +72,9 @@ export class MboxSource implements MailSource {
     this.rescanned = c !== undefined && !resume;
     const start = resume ? c.offset : 0;
     let count = resume ? c.count : 0;
-    for (const raw of splitMbox(buf.subarray(start))) {
+    const { messages, skipped } = readMbox(buf.subarray(start), { format: this.format });
+    this.skipped = skipped;
+    for (const raw of messages) {
       count += 1;
       yield { raw, where: `${this.name}:#${count}` };
     }
@@ -83,6 +88,6 @@ export class MboxSource implements MailSource {
   async close(): Promise<void> {}
 
   describe() {
-    return this.rescanned ? { rescanned: true } : {};
+    return { ...(this.rescanned ? { rescanned: true } : {}), ...(this.skipped > 0 ? { skippedBytes: this.skipped } : {}) };
   }
 }

@@ -20,6 +20,11 @@ describe('classifyMessage', () => {
     expect(classifyMessage(headers('[GIT PULL] x'), ext(''), { config }).bucket).toBe('pull-request');
     expect(classifyMessage(headers('please pull'), ext('', 'The following changes since commit 0123456789abcdef:\n'), { config }).bucket).toBe('pull-request');
   });
+  test("patchline's own report mail back from the list (a conflict mail quotes the hunk): other, never a patch", () => {
+    const own = readHeaders(Buffer.from('From: patchline <patchline@example.org>\nSubject: [patchline] hello/main: does not apply: x\nMessage-ID: <patchline.2026-11-20-x-v1-ab.failed-apply-0@example.org>\n\nbody\n'));
+    expect(classifyMessage(own, ext(DIFF), { config })).toMatchObject({ bucket: 'other', reason: expect.stringContaining("a report mail of patchline's own") });
+    expect(classifyMessage(headers('fix the thing'), ext(DIFF), { config }).bucket).toBe('unroutable');
+  });
   test('no tag, no diff: other', () => expect(classifyMessage(headers('a question'), ext(''), { config })).toEqual({ bucket: 'other', reason: 'no patch tag and no diff' }));
   test('plain [PATCH]: unroutable, never guessed', () =>
     expect(classifyMessage(headers('[PATCH v2 1/3] x'), ext(DIFF), { config }).reason).toBe('subject tag [PATCH v2 1/3] names no branch and no repo: expected [<branch> PATCH <repo> vN n/m]; not guessed'));
@@ -27,7 +32,9 @@ describe('classifyMessage', () => {
   test('a diff without any tag: unroutable', () => expect(classifyMessage(headers('fix the thing'), ext(DIFF), { config }).bucket).toBe('unroutable'));
   test('an unknown branch: quarantined naming the known ones', () =>
     expect(classifyMessage(headers('[stable-9 PATCH nbdkit] x'), ext(DIFF), { config })).toMatchObject({ bucket: 'quarantined', reason: 'branch "stable-9" is not configured for repo nbdkit (known: master, stable-1.32)' }));
-  test('a counter past its total', () => expect(classifyMessage(headers('[master PATCH nbdkit 5/3] x'), ext(DIFF), { config }).reason).toBe('subject tag [master PATCH nbdkit 5/3]: counter 5/3 is past the total'));
+  test('a counter past its total ("one more fix"): a patch, and said so', () =>
+    expect(classifyMessage(headers('[master PATCH nbdkit 5/3] x'), ext(DIFF), { config })).toMatchObject({ bucket: 'patch', reason: expect.stringContaining('numbered 5/3, past its total: kept in its series after part 3') }));
+  test('a total of 0', () => expect(classifyMessage(headers('[master PATCH nbdkit 1/0] x'), ext(DIFF), { config })).toMatchObject({ bucket: 'quarantined', reason: 'subject tag [master PATCH nbdkit 1/0]: counter 1/0 has a total of 0' }));
   test('a patch tag without a diff', () => expect(classifyMessage(headers('[master PATCH nbdkit 1/3] x'), ext(''), { config }).bucket).toBe('quarantined'));
   test('unusable input is quarantined with its reason', () => expect(classifyMessage(headers('[master PATCH nbdkit] x'), ext(DIFF), { config, unusable: 'a NUL byte in the patch' })).toMatchObject({ bucket: 'quarantined', reason: 'unusable: a NUL byte in the patch' }));
   test('without a config: the tag route, not checked', () => {

@@ -110,3 +110,44 @@ describe('git am of a rendered patch', () => {
     expect(git('rev-parse', 'HEAD:blob.bin').trim()).toBe(blobId);
   });
 });
+
+describe('unknown and bogus charsets, as git mailinfo reads them', () => {
+  const head = (contentType: string, cte = '8bit') =>
+    ['From: Ann Author <ann@example.org>', 'Subject: [master PATCH nbdkit] fix the thing', 'Date: Tue, 2 Jan 2024 03:04:05 +0000', 'Message-ID: <cs@example.org>', 'MIME-Version: 1.0', `Content-Type: ${contentType}`, `Content-Transfer-Encoding: ${cte}`, '', ''].join('\n');
+  const text = 'Explain the fix, caf\xe9.\nSecond line.\n\nSigned-off-by: Ann Author <ann@example.org>\n';
+  const diff = '---\n f | 1 +\n 1 file changed\n\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1,2 @@\n a\n+b\n';
+  const b64 = (s: string) => Buffer.from(s, 'latin1').toString('base64').replace(/.{1,76}/g, '$&\n');
+  const multipart = (first: string, second: string) =>
+    head('multipart/mixed; boundary="b"') + `--b\nContent-Type: text/plain; charset=utf-8\n\n${first}\n--b\n${second}\n--b--\n`;
+  // [name, mail, whether git mailinfo stops (exit 1: git am refuses the mail)]
+  const cases: Array<[string, string, boolean]> = [
+    ['charset="none"', head('text/plain; charset="none"') + text + diff, true],
+    ['a codec that does not exist', head('text/plain; charset=x-no-such-codec') + text + diff, true],
+    ['charset=unknown-8bit, base64', head('text/plain; charset=unknown-8bit', 'base64') + b64(text + diff), true],
+    ['charset="none", quoted-printable', head('text/plain; charset="none"', 'quoted-printable') + text.replace('\xe9', '=E9') + diff, true],
+    ['in-body From: before the text', head('text/plain; charset="none"') + 'From: Other Person <other@example.org>\n\n' + text + diff, true],
+    ['a bogus charset on a part after the diff', multipart('Explain the fix.\n' + diff, 'Content-Type: text/plain; charset="none"\n\nan attachment after the patch\n'), false],
+    ['a bogus charset on the part holding text and diff', multipart('Explain the fix.\n', `Content-Type: text/x-patch; charset=bogus\n\n${text}${diff}`), true],
+    ['ANSI_X3.4-1968 (glibc for ASCII)', head('text/plain; charset=ANSI_X3.4-1968') + text.replace('\xe9', 'e') + diff, false],
+    ['cp932 (iconv), Shift_JIS to WHATWG', head('text/plain; charset=cp932') + 'Fix \x93\xfa\x96\x7b\x8c\xea text.\n' + diff, false],
+  ];
+
+  test.each(cases)('%s', (_name, mail, stops) => {
+    const raw = Buffer.from(mail, 'latin1');
+    const git = gitMailinfo(raw);
+    expect(git.status !== 0).toBe(stops);
+    const { headers, extraction } = parseMessage(raw);
+    expect({ author: extraction.author.name, email: extraction.author.email, subject: extraction.subject, date: extraction.date, body: extraction.body, diff: extraction.diff, refused: extraction.undecodable !== undefined }).toEqual({
+      author: git.author ?? '',
+      email: git.email ?? '',
+      subject: git.subject ?? '',
+      date: git.date?.trim(),
+      body: asText(git.msg),
+      diff: asText(git.patch),
+      refused: git.status !== 0,
+    });
+    // one warning per message, however many lines are in that charset
+    const gitErrors = git.stderr.split('\n').filter((l) => l.startsWith('error: cannot convert'));
+    expect(headers.warnings.filter((w) => w.startsWith('cannot convert'))).toHaveLength(gitErrors.length > 0 ? 1 : 0);
+  });
+});

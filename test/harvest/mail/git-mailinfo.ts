@@ -1,5 +1,5 @@
 /** The reference: run the real `git mailinfo` on a message (args array, no shell) and read its outputs. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ export interface GitMailinfo {
   /** msg and patch as git wrote them. */
   msg: Buffer;
   patch: Buffer;
+  /** git mailinfo's exit status (1: it met an error, and git am would refuse the mail) and its stderr. */
+  status: number;
+  stderr: string;
 }
 
 export function gitMailinfo(raw: Buffer, opts: { scissors?: boolean } = {}): GitMailinfo {
@@ -20,9 +23,11 @@ export function gitMailinfo(raw: Buffer, opts: { scissors?: boolean } = {}): Git
     const msgPath = join(dir, 'msg');
     const patchPath = join(dir, 'patch');
     const args = ['mailinfo', '-u', ...(opts.scissors ? ['--scissors'] : []), msgPath, patchPath];
-    const info = execFileSync('git', args, { input: raw, stdio: ['pipe', 'pipe', 'ignore'] }).toString('utf8');
+    const run = spawnSync('git', args, { input: raw, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (run.status !== 0 && run.status !== 1) throw new Error(`git mailinfo exited ${run.status}: ${run.stderr.toString()}`);
+    const info = run.stdout.toString('utf8');
     const field = (name: string) => info.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
-    return { author: field('Author'), email: field('Email'), subject: field('Subject'), date: field('Date'), msg: readFileSync(msgPath), patch: readFileSync(patchPath) };
+    return { author: field('Author'), email: field('Email'), subject: field('Subject'), date: field('Date'), msg: readFileSync(msgPath), patch: readFileSync(patchPath), status: run.status, stderr: run.stderr.toString('utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -37,7 +42,7 @@ export function asText(buf: Buffer): string {
   }
 }
 
-export const CORPUS_DIR = new URL('../../../../shared/corpus/', import.meta.url).pathname;
+export const CORPUS_DIR = new URL('../../fixtures/corpus/', import.meta.url).pathname;
 export const VECTOR_DIR = new URL('../../fixtures/mail/', import.meta.url).pathname;
 
 export function emlFiles(dir: string): string[] {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHeaders, unfoldHeaders } from '../../../src/harvest/mail/headers.js';
 import { splitMbox } from '../../../src/harvest/mail/mbox.js';
-import { CORPUS_DIR, emlFiles } from './git-mailinfo.js';
+import { CORPUS_DIR } from './git-mailinfo.js';
 
 describe('readHeaders', () => {
   const expected = JSON.parse(readFileSync(join(CORPUS_DIR, 'expected.json'), 'utf8')) as { messages: Array<Record<string, unknown>> };
@@ -54,36 +54,8 @@ describe('readHeaders', () => {
   });
 });
 
+// splitMbox against git mailsplit: mbox.test.ts
 describe('splitMbox', () => {
-  test('the corpus mbox gives the 29 messages byte for byte', () => {
-    const messages = splitMbox(readFileSync(join(CORPUS_DIR, 'all.mbox')));
-    const files = emlFiles(join(CORPUS_DIR, 'messages'));
-    expect(messages).toHaveLength(files.length);
-    messages.forEach((m, i) => expect(m.equals(readFileSync(files[i]!))).toBe(true));
-  });
-
-  test('mboxrd unescaping, a From line that is not a separator, CRLF', () => {
-    const mbox = [
-      'From a@example.org Thu Jan  1 00:00:00 2023',
-      'Subject: one',
-      '',
-      '>From the start',
-      '>>From deeper',
-      'From here on it is prose, not a separator',
-      '',
-      'From b@example.org Fri Jan  2 00:00:00 2023\r',
-      'Subject: two\r',
-      '\r',
-      'body\r',
-      '',
-    ].join('\n');
-    const [one, two, ...rest] = splitMbox(Buffer.from(mbox));
-    expect(rest).toEqual([]);
-    expect(one!.toString()).toBe('Subject: one\n\nFrom the start\n>From deeper\nFrom here on it is prose, not a separator\n');
-    expect(two!.toString()).toBe('Subject: two\r\n\r\nbody\r\n');
-    expect(splitMbox(Buffer.from(mbox), { format: 'mboxo' })[0]!.toString()).toContain('>From the start');
-  });
-
   test('a single message is one message; empty is none', () => {
     expect(splitMbox(Buffer.from('Subject: x\n\nbody\n'))).toHaveLength(1);
     expect(splitMbox(Buffer.alloc(0))).toEqual([]);
