@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what this machine lacks for patchline, then the npm dependencies.
-#   scripts/setup.sh           what the pipeline (and `npm run demo`) needs: git, rpmbuild, createrepo_c, rsync
+#   scripts/setup.sh           what the pipeline (and `npm run demo`) needs: git, rpmbuild, createrepo_c, rsync,
+#                              bwrap and setpriv (the build sandbox, docs/decisions/build-sandbox.md)
 #   scripts/setup.sh --tests   also what the tests start for real: dovecot, groovy, chromium, dnf, ssh, openssl
 # Debian/Ubuntu (apt-get) and Fedora/RHEL (dnf) agents; run as root, or with sudo available.
 set -euo pipefail
@@ -13,6 +14,9 @@ pipeline=(
   "rpmspec|rpm|rpm-build"
   "createrepo_c|createrepo-c|createrepo_c"
   "rsync|rsync|rsync"
+  "bwrap|bubblewrap|bubblewrap"
+  "setpriv|util-linux|util-linux-core"
+  "rpmlint|rpmlint|rpmlint"
 )
 tests=(
   "dovecot|dovecot-imapd|dovecot"

@@ -20,15 +20,16 @@ export function distDefines(platform: PlatformConfig): Record<string, string> {
 }
 
 /**
- * The embedded default builder: `rpmbuild -bs` then `rpmbuild --rebuild` into the platform's
- * own topdir (or `mock -r` when the platform asks for it and mock is installed).
+ * The embedded default builder: `rpmbuild -bs` then `rpmbuild --rebuild`, both in the build
+ * sandbox, into the job dir (or `mock -r` when the platform asks for it and mock is installed).
  */
-export async function buildLocally(source: PreparedSource, platform: PlatformConfig, topdir: string, log: (line: string) => void, signal?: AbortSignal): Promise<LocalBuildOutcome & { srpm: string }> {
+export async function buildLocally(source: PreparedSource, platform: PlatformConfig, jobDir: string, log: (line: string) => void, signal?: AbortSignal): Promise<LocalBuildOutcome & { srpm: string }> {
   const defines = distDefines(platform);
-  const srpm = await buildSrpm(source.specFile, source.sourceDir, topdir, defines);
+  if (source.sandbox === 'none') log(`build.sandbox is none: the spec of commit ${source.commit.slice(0, 12)} runs on this host unconfined, as this user, with its network and files`);
+  const srpm = await buildSrpm(source.specFile, source.sourceDir, jobDir, defines, source.sandbox);
   if (platform.mock !== undefined) {
-    if (mockInstalled()) return { srpm, ...(await rebuildWithMock(srpm, platform.mock, join(topdir, 'mock'), signal)) };
+    if (mockInstalled()) return { srpm, ...(await rebuildWithMock(srpm, platform.mock, join(jobDir, 'mock'), signal)) };
     log(`platform ${platform.name}: mock is not installed; building with rpmbuild`);
   }
-  return { srpm, ...(await rebuildWithRpmbuild(srpm, topdir, { defines, arch: platform.arch, signal })) };
+  return { srpm, ...(await rebuildWithRpmbuild(srpm, jobDir, { defines, arch: platform.arch, signal, sandbox: source.sandbox })) };
 }

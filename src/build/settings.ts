@@ -20,6 +20,8 @@ export interface BuildSettings {
   packager: string;
   retries: number;
   timeoutMs: number;
+  /** Where rpmspec/rpmbuild run on a spec from the mail (docs/decisions/build-sandbox.md). */
+  sandbox: 'bwrap' | 'none';
 }
 
 /** Without platforms in the config, one local rpmbuild platform: the embedded default. */
@@ -38,18 +40,21 @@ export function buildSettings(loaded: LoadedConfig, opts: { scratch?: boolean } 
     channel: b.channel,
     submit: b.submit ?? 'srpm',
     scmUrl: b.scmUrl,
-    release: b.release ?? '0.{date}.git{shortsha}',
+    // the commit's UTC date and time first: a later commit always gives a higher Release (rpm's version comparison)
+    release: b.release ?? '0.{datetime}.git{shortsha}',
     version: b.version ?? 'spec',
     packager: b.packager ?? 'patchline <patchline@localhost>',
     retries: b.retries ?? 5,
     timeoutMs: (b.timeout ?? 120) * 1000,
+    sandbox: b.sandbox ?? 'bwrap',
   };
 }
 
-/** `0.{date}.git{shortsha}` → `0.20261121.git1a2b3c4`. */
+/** `0.{datetime}.git{shortsha}` → `0.20261121093000.git1a2b3c4` (`{date}` alone: `20261121`). */
 export function snapshotRelease(pattern: string, commit: { sha: string; date: Date }): string {
   const values: Record<(typeof RELEASE_PLACEHOLDERS)[number], string> = {
     date: commit.date.toISOString().slice(0, 10).replace(/-/g, ''),
+    datetime: commit.date.toISOString().slice(0, 19).replace(/[-:T]/g, ''),
     shortsha: commit.sha.slice(0, 7),
     sha: commit.sha,
   };

@@ -1,10 +1,17 @@
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
 import { PatchlineError } from '../core/errors.js';
 import { resolveFrom, type RepoBuildConfig } from '../core/config.js';
-import type { Git } from '../git/git.js';
+import { Git } from '../git/git.js';
 import { readSpec, rewriteSpec, type SpecInfo } from '../rpm/spec.js';
+import { makeReadable } from '../sandbox/ownership.js';
+import { inside, type SandboxMode } from '../sandbox/sandbox.js';
 import { snapshotRelease, type BuildSettings } from './settings.js';
+
+/** build.sandbox (src/build/settings.ts gives it once it carries the field; bwrap by default). */
+function sandboxOf(settings: BuildSettings): SandboxMode {
+  return settings.sandbox;
+}
 
 /** Sources ready for `rpmbuild -bs`: the rewritten spec, the tarball beside it. */
 export interface PreparedSource {
@@ -16,6 +23,8 @@ export interface PreparedSource {
   spec: SpecInfo;
   /** The spec as committed (what Koji builds from an SCM URL). */
   originalSpecFile: string;
+  /** Where rpm tools run on this source (build.sandbox). */
+  sandbox: SandboxMode;
 }
 
 export interface SeriesToBuild {
@@ -33,24 +42,120 @@ function archiveFormat(file: string): string | undefined {
   return undefined;
 }
 
-/** Patches and extra sources kept beside a spec in a packaging dir of the repo, into SOURCES. */
+/** The entries of `path` in `commit` (a dir given as `dir/`: its entries, not its subdirs'), with their git mode. */
+async function treeEntries(git: Git, commit: string, path: string): Promise<Array<{ path: string; mode: string }>> {
+  const out = await git.output(['ls-tree', '-z', '--full-tree', commit, '--', path]);
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      return { mode: line.slice(0, line.indexOf(' ')), path: line.slice(tab + 1) };
+    });
+}
+
+/** The mail that last changed `path` up to `commit`: its Message-Id (or Link) trailer, and the commit. */
+async function changedBy(git: Git, commit: string, path: string): Promise<{ said: string; input: string }> {
+  const out = await git.output(['log', '-1', '--format=%h%x00%(trailers:key=Message-Id,valueonly,separator=%x20)%x00%(trailers:key=Link,valueonly,separator=%x20)', commit, '--', path]);
+  const [sha = '', messageId = '', link = ''] = out.split('\0').map((f) => f.trim());
+  const id = messageId.replace(/^<|>$/g, '');
+  if (id) return { said: `added by the mail <${id}> (commit ${sha})`, input: id };
+  if (link) return { said: `added by the mail ${link} (commit ${sha})`, input: link };
+  return { said: `added by commit ${sha}, which names no mail`, input: path };
+}
+
+/** A link's target as a path of the repo, or undefined when it leaves the repo (absolute, or above its top). */
+function targetInRepo(link: string, target: string): string | undefined {
+  if (posix.isAbsolute(target)) return undefined;
+  const resolved = posix.normalize(posix.join(posix.dirname(link), target));
+  return resolved === '.' || resolved === '..' || resolved.startsWith('../') ? undefined : resolved;
+}
+
+async function linkError(git: Git, commit: string, link: string, target: string, why: string): Promise<PatchlineError> {
+  const by = await changedBy(git, commit, link);
+  return new PatchlineError('ESPEC', `${link} is a symbolic link to ${target}, ${why}: ${by.said}; not copied, nothing built`, { input: by.input });
+}
+
+const MAX_LINKS = 8;
+
+/**
+ * The regular file a link of the commit stands for, checked out in `tree`: every link on the
+ * way must stay in the repo (a link to /etc/passwd or ../../x is an error naming the mail that
+ * added it); a link to a dir is skipped (undefined), as dirs beside a spec are.
+ */
+async function resolveLink(git: Git, commit: string, tree: string, index: Record<string, string>, link: string): Promise<string | undefined> {
+  const chain: string[] = [];
+  let path = link;
+  while (chain.length < MAX_LINKS) {
+    chain.push(readlinkSync(join(tree, path)));
+    const next = targetInRepo(path, chain[chain.length - 1]!);
+    if (next === undefined) throw await linkError(git, commit, link, chain.join(' -> '), 'outside the repository');
+    const r = await git.run(['--work-tree', tree, 'checkout', commit, '--', next], { env: index, allowFailure: true });
+    if (r.code !== 0) throw await linkError(git, commit, link, chain.join(' -> '), 'which is not a file of the commit');
+    const st = lstatSync(join(tree, next));
+    if (st.isFile()) return join(tree, next);
+    if (!st.isSymbolicLink()) return undefined;
+    path = next;
+  }
+  throw await linkError(git, commit, link, `${chain.join(' -> ')} -> ...`, `a chain of more than ${MAX_LINKS} links`);
+}
+
+/**
+ * Patches and extra sources kept beside a spec in a packaging dir of the repo, into SOURCES.
+ * Read from git without following any link out of the repo: the files a mail adds must not
+ * carry a host file (say /etc/shadow) into SOURCES, the SRPM and the published RPM.
+ */
 async function checkoutSpecDir(git: Git, commit: string, dir: string, sourceDir: string): Promise<void> {
-  const tree = join(sourceDir, '.tree');
+  // beside SOURCES, not in it: no file of the mail's can land on them
+  const tree = join(dirname(sourceDir), '.checkout');
   mkdirSync(tree, { recursive: true });
   // A throwaway index, so that the clone's own index and work tree stay as apply left them.
-  await git.run(['--work-tree', tree, 'checkout', commit, '--', dir], { env: { GIT_INDEX_FILE: join(sourceDir, '.index') } });
-  for (const f of readdirSync(join(tree, dir))) {
-    const path = join(tree, dir, f);
-    if (statSync(path).isFile()) copyFileSync(path, join(sourceDir, f));
+  const index = { GIT_INDEX_FILE: join(dirname(sourceDir), '.checkout-index') };
+  try {
+    await git.run(['--work-tree', tree, 'checkout', commit, '--', dir], { env: index });
+    for (const { path, mode } of await treeEntries(git, commit, `${dir}/`)) {
+      let file: string | undefined;
+      if (mode === '120000') file = await resolveLink(git, commit, tree, index, path);
+      else if (mode === '100644' || mode === '100755') file = join(tree, path);
+      if (file) copyFileSync(file, join(sourceDir, posix.basename(path)));
+    }
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+    rmSync(index.GIT_INDEX_FILE, { force: true });
   }
-  rmSync(tree, { recursive: true, force: true });
-  rmSync(join(sourceDir, '.index'), { force: true });
+}
+
+/**
+ * Patches and extra sources beside a spec of a packaging checkout on disk: a link is followed
+ * only when it stays in that checkout (its git work tree, else the spec's dir).
+ */
+async function copyBesideSpecFile(file: string, sourceDir: string): Promise<void> {
+  const dir = dirname(file);
+  const top = await new Git(dir).run(['rev-parse', '--show-toplevel'], { allowFailure: true });
+  const root = realpathSync(top.code === 0 && top.stdout.trim() ? top.stdout.trim() : dir);
+  for (const f of readdirSync(dir)) {
+    const path = join(dir, f);
+    if (f === basename(file)) continue;
+    let real = path;
+    if (lstatSync(path).isSymbolicLink()) {
+      const target = readlinkSync(path);
+      real = existsSync(path) ? realpathSync(path) : '';
+      if (!real || inside(root, real) === undefined) {
+        throw new PatchlineError('ESPEC', `${path} is a symbolic link to ${target}, ${real ? `outside the packaging checkout ${root}` : 'which does not exist'}; not copied, nothing built`, { input: path });
+      }
+    }
+    if (statSync(real).isFile()) copyFileSync(real, join(sourceDir, f));
+  }
 }
 
 async function specText(git: Git, commit: string, cfg: RepoBuildConfig, baseDir: string, sourceDir: string): Promise<string> {
   if (cfg.spec !== undefined) {
     const r = await git.run(['show', `${commit}:${cfg.spec}`], { allowFailure: true });
     if (r.code !== 0) throw new PatchlineError('ESPEC', `the spec ${cfg.spec} is not in commit ${commit.slice(0, 12)}`, { input: cfg.spec });
+    if ((await treeEntries(git, commit, cfg.spec)).some((e) => e.mode === '120000')) {
+      const by = await changedBy(git, commit, cfg.spec);
+      throw new PatchlineError('ESPEC', `the spec ${cfg.spec} is a symbolic link: ${by.said}; nothing built`, { input: by.input });
+    }
     if (dirname(cfg.spec) !== '.') await checkoutSpecDir(git, commit, dirname(cfg.spec), sourceDir);
     return r.stdout;
   }
@@ -61,11 +166,7 @@ async function specText(git: Git, commit: string, cfg: RepoBuildConfig, baseDir:
   } catch (err) {
     throw new PatchlineError('ESPEC', `cannot read the spec: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { input: file });
   }
-  // Patches and extra sources of a packaging checkout sit beside its spec.
-  for (const f of readdirSync(dirname(file))) {
-    const path = join(dirname(file), f);
-    if (f !== basename(file) && statSync(path).isFile()) copyFileSync(path, join(sourceDir, f));
-  }
+  await copyBesideSpecFile(file, sourceDir);
   return text;
 }
 
@@ -82,12 +183,14 @@ async function describedVersion(git: Git, commit: string): Promise<string> {
  * `git archive` tarball named as Source0 expects. Any problem is ESPEC, before any build.
  */
 export async function prepareSource(git: Git, series: SeriesToBuild, cfg: RepoBuildConfig, settings: BuildSettings, baseDir: string, workDir: string): Promise<PreparedSource> {
+  const sandbox = sandboxOf(settings);
   const sourceDir = join(workDir, 'SOURCES');
   mkdirSync(sourceDir, { recursive: true });
   const originalSpecFile = join(workDir, 'original.spec');
   const original = await specText(git, series.commit, cfg, baseDir, sourceDir);
   writeFileSync(originalSpecFile, original);
-  const before = await readSpec(originalSpecFile);
+  makeReadable(workDir);
+  const before = await readSpec(originalSpecFile, {}, sandbox);
   if (cfg.package !== undefined && before.name !== cfg.package) {
     throw new PatchlineError('ESPEC', `the spec's Name is ${before.name}, the config says package ${cfg.package}`, { input: series.repo });
   }
@@ -108,11 +211,13 @@ export async function prepareSource(git: Git, series: SeriesToBuild, cfg: RepoBu
       },
     }),
   );
-  const spec = await readSpec(specFile, { dist: '%{nil}' });
+  makeReadable(workDir);
+  const spec = await readSpec(specFile, { dist: '%{nil}' }, sandbox);
   if (!spec.source0) throw new PatchlineError('ESPEC', 'the spec has no Source0 to make with git archive', { input: specFile });
   const tarball = basename(new URL(spec.source0, 'file:///').pathname);
   const format = archiveFormat(tarball);
   if (!format) throw new PatchlineError('ESPEC', `Source0 ${tarball} cannot be made with git archive (name it .tar.gz, .tgz, .tar or .zip)`, { input: spec.source0 });
   await git.run(['archive', `--format=${format}`, `--prefix=${spec.name}-${spec.version}/`, '-o', join(sourceDir, tarball), series.commit]);
-  return { commit: series.commit, specFile, sourceDir, spec, originalSpecFile };
+  makeReadable(workDir);
+  return { commit: series.commit, specFile, sourceDir, spec, originalSpecFile, sandbox };
 }

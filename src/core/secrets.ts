@@ -4,6 +4,7 @@ import { resolveFrom } from './config.js';
 import type { SecretRef } from './config-types.js';
 
 const known = new Set<string>();
+const envNames = new Set<string>();
 
 /**
  * Read a secret named by the config (`{ env: NAME }` or `{ file: PATH }`). The value is
@@ -12,6 +13,7 @@ const known = new Set<string>();
 export function readSecret(ref: SecretRef, what: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): string {
   let value: string | undefined;
   if ('env' in ref) {
+    envNames.add(ref.env);
     value = env[ref.env];
     if (value === undefined || value === '') throw new PatchlineError('ESECRET', `${what}: environment variable ${ref.env} is not set`, { input: ref.env });
   } else {
@@ -32,4 +34,9 @@ export function redact(text: string): string {
   let out = text;
   for (const s of known) if (s.length >= 3) out = out.split(s).join('***');
   return out;
+}
+
+/** The environment variables the config named as secrets so far: never passed to a child process. */
+export function secretEnvNames(): ReadonlySet<string> {
+  return envNames;
 }

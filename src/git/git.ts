@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { childEnv, TRANSPORT_VARS } from '../core/child-env.js';
 import { PatchlineError } from '../core/errors.js';
 
 /** What one git command gave back. */
@@ -17,30 +18,64 @@ export interface GitRunOptions {
   allowFailure?: boolean;
 }
 
-// The operator's transport settings pass (ssh, askpass for Jenkins credentials, CA files, tracing);
-// every other GIT_* variable (GIT_DIR, GIT_INDEX_FILE, identities, config...) is dropped.
-const PASSED_GIT_VARS = /^GIT_(ASKPASS|SSH|SSH_COMMAND|SSH_VARIANT|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|TRACE\w*|CURL_VERBOSE)$/;
+// The operator's transport settings pass (ssh, askpass and the user/password Jenkins' gitUsernamePassword
+// binding gives it, CA files, tracing); every other GIT_* variable (GIT_DIR, GIT_INDEX_FILE,
+// identities, config...) is dropped, and so is anything childEnv() keeps from every tool.
+const PASSED_GIT_VARS = new RegExp(`^GIT_(ASKPASS|SSH|SSH_COMMAND|SSH_VARIANT|SSL_CAINFO|SSL_CAPATH|SSL_CERT|SSL_KEY|TRACE\\w*|CURL_VERBOSE|USERNAME|PASSWORD)$|${TRANSPORT_VARS.source}`);
+
+/** Config sections that say how to reach a remote: credential helpers, http settings, url rewrites. */
+const TRANSPORT_CONFIG = '^(credential|http|url)\\.';
+
+let transportConfig: Record<string, string> | undefined;
 
 /**
- * A neutral environment: no system config and no ~/.gitconfig surprises (HOME stays for ssh keys
- * and known_hosts; an operator who needs credential helpers or insteadOf rules names a file in
- * GIT_CONFIG_GLOBAL), C locale so messages parse, and nothing that could wait for a person.
+ * The transport sections of the operator's system and global git config (credential helpers of
+ * the agent, proxies, CA files, insteadOf), as GIT_CONFIG_COUNT/KEY/VALUE: every git command sees
+ * them while the rest of those files (aliases, hooksPath, am/apply/commit settings) stays out.
+ * Read once per process; an operator's own GIT_CONFIG_GLOBAL is used whole, so only the system
+ * file is read then.
+ */
+function operatorTransportConfig(): Record<string, string> {
+  if (transportConfig) return transportConfig;
+  const r = spawnSync('git', ['config', '--show-scope', '-z', '--get-regexp', TRANSPORT_CONFIG], { cwd: '/', env: childEnv({ LC_ALL: 'C' }, PASSED_GIT_VARS), encoding: 'utf8' });
+  const scopes = process.env.GIT_CONFIG_GLOBAL ? ['system'] : ['system', 'global'];
+  const fields = r.status === 0 ? r.stdout.split('\0') : [];
+  const env: Record<string, string> = {};
+  let n = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (!scopes.includes(fields[i]!)) continue;
+    const entry = fields[i + 1]!;
+    const nl = entry.indexOf('\n');
+    env[`GIT_CONFIG_KEY_${n}`] = nl < 0 ? entry : entry.slice(0, nl);
+    env[`GIT_CONFIG_VALUE_${n}`] = nl < 0 ? 'true' : entry.slice(nl + 1);
+    n += 1;
+  }
+  transportConfig = n === 0 ? {} : { ...env, GIT_CONFIG_COUNT: String(n) };
+  return transportConfig;
+}
+
+/**
+ * A neutral environment: no system config and no ~/.gitconfig surprises but their transport
+ * sections (above; HOME stays for ssh keys and known_hosts; an operator can name a whole file in
+ * GIT_CONFIG_GLOBAL), C locale so messages parse, nothing that could wait for a person, and no
+ * variable of patchline's own or secret (childEnv).
  */
 export function neutralGitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_') || PASSED_GIT_VARS.test(k)) env[k] = v;
-  return {
-    ...env,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL || '/dev/null',
-    LC_ALL: 'C',
-    LANGUAGE: 'C',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_PAGER: 'cat',
-    GIT_EDITOR: 'false',
-    GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    ...extra,
-  };
+  return childEnv(
+    {
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL || '/dev/null',
+      ...operatorTransportConfig(),
+      LC_ALL: 'C',
+      LANGUAGE: 'C',
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_PAGER: 'cat',
+      GIT_EDITOR: 'false',
+      GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
+      ...extra,
+    },
+    PASSED_GIT_VARS,
+  );
 }
 
 /** Run `git <args>` in `cwd` (args as an array: never through a shell). */

@@ -1,4 +1,8 @@
+import { TRANSPORT_VARS } from '../core/child-env.js';
 import { runTool } from './tool.js';
+
+/** What rsync itself reads (a daemon password, its remote shell) and what its ssh needs. */
+const RSYNC_VARS = new RegExp(`^RSYNC_(PASSWORD|RSH|PROXY|CONNECT_PROG)$|${TRANSPORT_VARS.source}`);
 
 export interface RsyncOptions {
   /** Extra options from the config. */
@@ -27,5 +31,5 @@ export async function rsyncTree(sourceDir: string, target: string, opts: RsyncOp
     sourceDir.endsWith('/') ? sourceDir : `${sourceDir}/`,
     target.endsWith('/') ? target : `${target}/`,
   ];
-  await runTool('rsync', args, { code: 'EPUBLISH', input: target });
+  await runTool('rsync', args, { code: 'EPUBLISH', input: target, passEnv: RSYNC_VARS });
 }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnv } from '../core/child-env.js';
 import { PatchlineError, type ErrorCode } from '../core/errors.js';
 
 export interface ToolOutput {
@@ -13,11 +14,12 @@ function tail(text: string, lines = 8): string {
 
 /**
  * Run an external tool with an argument array (never a shell). A non-zero exit becomes a
- * PatchlineError carrying the tool's own message; a missing tool is ETOOL.
+ * PatchlineError carrying the tool's own message; a missing tool is ETOOL. The tool's environment
+ * is scrubbed (childEnv), with the variables `passEnv` names on top (e.g. ssh's for rsync).
  */
-export function runTool(cmd: string, args: string[], opts: { code: ErrorCode; cwd?: string; input?: string } = { code: 'EPUBLISH' }): Promise<ToolOutput> {
+export function runTool(cmd: string, args: string[], opts: { code: ErrorCode; cwd?: string; input?: string; passEnv?: RegExp } = { code: 'EPUBLISH' }): Promise<ToolOutput> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024, env: childEnv({ LC_ALL: 'C' }, opts.passEnv) }, (err, stdout, stderr) => {
       if (!err) return resolve({ stdout, stderr });
       const errno = (err as NodeJS.ErrnoException).code;
       if (errno === 'ENOENT') return reject(new PatchlineError('ETOOL', `${cmd} is not installed (not found on PATH)`, { input: cmd }));

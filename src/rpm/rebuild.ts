@@ -1,7 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { inside, type SandboxMode } from '../sandbox/sandbox.js';
+import { rpmSandbox, rpmTopdir } from './sandbox.js';
 import { rpmDefines } from './spec.js';
-import { wroteFiles } from './srpm.js';
+import { wroteOutputs } from './srpm.js';
 import { rpmErrorMessage, runRpmTool } from './tool.js';
 
 export interface LocalBuildOutcome {
@@ -13,21 +15,37 @@ export interface LocalBuildOutcome {
   message?: string;
 }
 
-/** `rpmbuild --rebuild` into `topdir`, its whole output captured in `<topdir>/build.log`. */
-export async function rebuildWithRpmbuild(srpm: string, topdir: string, opts: { defines?: Record<string, string>; arch?: string; signal?: AbortSignal } = {}): Promise<LocalBuildOutcome> {
-  const log = join(topdir, 'build.log');
+export interface RebuildOptions {
+  defines?: Record<string, string>;
+  arch?: string;
+  signal?: AbortSignal;
+  sandbox?: SandboxMode;
+}
+
+/**
+ * `rpmbuild --rebuild` in the sandbox, into the job dir's rpm topdir; its whole output captured
+ * in `<jobDir>/build.log`, beside the topdir (where the build cannot replace it).
+ */
+export async function rebuildWithRpmbuild(srpm: string, jobDir: string, opts: RebuildOptions = {}): Promise<LocalBuildOutcome> {
+  const log = join(jobDir, 'build.log');
+  const topdir = rpmTopdir(jobDir);
+  mkdirSync(topdir, { recursive: true });
+  const { box, defines } = rpmSandbox(opts.sandbox ?? 'bwrap', { work: topdir, inputs: inside(topdir, srpm) === undefined ? [dirname(srpm)] : [] });
   const target = opts.arch ? ['--target', opts.arch] : [];
-  const result = await runRpmTool('rpmbuild', ['--rebuild', ...target, ...rpmDefines({ _topdir: topdir, ...opts.defines }), srpm], { logFile: log, signal: opts.signal });
-  const rpms = wroteFiles(result.stdout).filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm'));
+  const result = await runRpmTool('rpmbuild', ['--rebuild', ...target, ...rpmDefines({ ...defines, _topdir: box.path(topdir), ...opts.defines }), box.path(srpm)], { sandbox: box, logFile: log, signal: opts.signal });
+  const rpms = wroteOutputs(result.stdout, box).filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm'));
   if (result.code !== 0) return { ok: false, rpms: [], logs: [log], message: rpmErrorMessage(result) };
   return { ok: true, rpms, logs: [log] };
 }
 
-/** `mock -r <root> --rebuild` into `resultDir` (mock writes build.log and root.log there). */
+/**
+ * `mock -r <root> --rebuild` into `resultDir` (mock writes build.log and root.log there). mock
+ * is its own sandbox (a chroot, its unprivileged mockbuild user); the build gets no network.
+ */
 export async function rebuildWithMock(srpm: string, mockRoot: string, resultDir: string, signal?: AbortSignal): Promise<LocalBuildOutcome> {
-  const log = join(resultDir, 'mock.log');
-  const result = await runRpmTool('mock', ['-r', mockRoot, '--rebuild', srpm, '--resultdir', resultDir], { logFile: log, signal });
-  const files = existsSync(resultDir) ? readdirSync(resultDir) : [];
+  const log = join(dirname(resultDir), 'mock.log');
+  const result = await runRpmTool('mock', ['-r', mockRoot, '--config-opts=rpmbuild_networking=False', '--rebuild', srpm, '--resultdir', resultDir], { logFile: log, signal });
+  const files = existsSync(resultDir) ? readdirSync(resultDir).filter((f) => lstatSync(join(resultDir, f)).isFile()) : [];
   const logs = [log, ...['build.log', 'root.log'].filter((f) => files.includes(f)).map((f) => join(resultDir, f))];
   if (result.code !== 0) return { ok: false, rpms: [], logs, message: rpmErrorMessage(result) };
   return { ok: true, rpms: files.filter((f) => f.endsWith('.rpm') && !f.endsWith('.src.rpm')).map((f) => join(resultDir, f)), logs };

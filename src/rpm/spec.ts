@@ -1,4 +1,9 @@
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { PatchlineError } from '../core/errors.js';
+import type { SandboxMode } from '../sandbox/sandbox.js';
+import { rpmSandbox } from './sandbox.js';
 import { rpmErrorMessage, runRpmTool } from './tool.js';
 
 export interface SpecInfo {
@@ -14,16 +19,35 @@ export function rpmDefines(defines: Record<string, string>): string[] {
   return Object.entries(defines).flatMap(([k, v]) => ['--define', `${k} ${v}`]);
 }
 
-/** Name, Version, Release and Source0 of a spec, read by rpmspec itself (macros expanded). */
-export async function readSpec(specFile: string, defines: Record<string, string> = {}): Promise<SpecInfo> {
-  const args = [...rpmDefines(defines)];
-  const q = await runRpmTool('rpmspec', ['-q', '--srpm', '--qf', '%{name}\n%{version}\n%{release}\n', ...args, specFile]);
+/**
+ * Name, Version, Release and Source0 of a spec, read by rpmspec itself (macros expanded), in the
+ * sandbox: a %(...) in the spec runs while it is read. The sandbox reads a copy of the spec
+ * alone, in a dir of its own that its user can enter (the spec's may be root's 0700).
+ */
+export async function readSpec(specFile: string, defines: Record<string, string> = {}, sandbox: SandboxMode = 'bwrap'): Promise<SpecInfo> {
+  if (sandbox === 'none') return querySpec(specFile, specFile, defines, sandbox);
+  const dir = mkdtempSync(join(tmpdir(), 'patchline-spec-'));
+  try {
+    chmodSync(dir, 0o755);
+    const copy = join(dir, basename(specFile));
+    copyFileSync(specFile, copy);
+    chmodSync(copy, 0o644);
+    return await querySpec(copy, specFile, defines, sandbox);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function querySpec(file: string, specFile: string, defines: Record<string, string>, sandbox: SandboxMode): Promise<SpecInfo> {
+  const { box } = rpmSandbox(sandbox, { inputs: [dirname(file)] });
+  const args = [...rpmDefines(defines), box.path(file)];
+  const q = await runRpmTool('rpmspec', ['-q', '--srpm', '--qf', '%{name}\n%{version}\n%{release}\n', ...args], { sandbox: box });
   if (q.code !== 0) throw new PatchlineError('ESPEC', `rpmspec cannot read the spec: ${rpmErrorMessage(q)}`, { input: specFile });
   const [name = '', version = '', release = ''] = q.stdout.split('\n');
   if (!name || name === '(none)' || !version || version === '(none)') {
     throw new PatchlineError('ESPEC', 'the spec has no Name or no Version', { input: specFile });
   }
-  const p = await runRpmTool('rpmspec', ['-P', ...args, specFile]);
+  const p = await runRpmTool('rpmspec', ['-P', ...args], { sandbox: box });
   if (p.code !== 0) throw new PatchlineError('ESPEC', `rpmspec cannot parse the spec: ${rpmErrorMessage(p)}`, { input: specFile });
   const source0 = /^Source0?\s*:\s*(\S+)\s*$/im.exec(p.stdout)?.[1];
   return { name, version, release, ...(source0 ? { source0 } : {}) };

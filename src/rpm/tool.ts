@@ -1,48 +1,16 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { PatchlineError } from '../core/errors.js';
+import { runSandboxed, type ToolResult } from '../sandbox/run.js';
+import { Sandbox } from '../sandbox/sandbox.js';
 
-export interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { ToolResult };
 
 /**
- * Run rpmbuild/rpmspec/mock with an argument array (never a shell), C locale so messages parse.
- * With `logFile`, stdout and stderr are also written there as they come (build.log); `signal`
- * stops the tool (SIGTERM) when the run is aborted.
+ * Run rpmbuild/rpmspec/mock with an argument array (never a shell) in `sandbox` (a spec is code
+ * from the mail: even parsing it runs its %(...) macros), else on the host with a scrubbed
+ * environment. With `logFile`, the output is also written there as it comes (build.log);
+ * `signal` stops the tool when the run is aborted.
  */
-export function runRpmTool(cmd: string, args: readonly string[], opts: { cwd?: string; logFile?: string; signal?: AbortSignal } = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, LC_ALL: 'C', LANGUAGE: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
-    const log = opts.logFile ? createWriteStream(opts.logFile) : undefined;
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => {
-      out.push(b);
-      log?.write(b);
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      err.push(b);
-      log?.write(b);
-    });
-    let settled = false;
-    const settle = (done: () => void) => {
-      if (settled) return;
-      settled = true;
-      if (log) log.end(done);
-      else done();
-    };
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ENOENT' ? `${cmd} is not installed` : `cannot run ${cmd}: ${e.message}`;
-      settle(() => reject(new PatchlineError('ETOOL', why, { input: cmd, cause: e })));
-    });
-    child.on('close', (code, signal) => {
-      const result = { code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      settle(() => resolve(result));
-    });
-  });
+export function runRpmTool(cmd: string, args: readonly string[], opts: { sandbox?: Sandbox; logFile?: string; signal?: AbortSignal } = {}): Promise<ToolResult> {
+  return runSandboxed(opts.sandbox ?? new Sandbox('none'), cmd, args, opts);
 }
 
 /** rpm's own error lines ("error: ..."), joined; the last output lines when there are none. */

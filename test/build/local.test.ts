@@ -26,14 +26,14 @@ describe('local builder (real rpmbuild)', () => {
     expect(result.builds).toHaveLength(1);
     const b = result.builds[0]!;
     expect(b).toMatchObject({ seriesId: 'hello/master/say-more-v1', platform: 'local', builder: 'local', state: 'built', commit: f.sha });
-    const release = `0.20261121.git${f.sha.slice(0, 7)}`;
+    const release = `0.20261121100000.git${f.sha.slice(0, 7)}`;
     expect(b.rpms).toEqual([expect.stringMatching(new RegExp(`hello-1\\.0-${release}\\.noarch\\.rpm$`))]);
     expect(existsSync(join(f.runDir, b.rpms[0]!))).toBe(true);
     expect(b.srpm).toMatch(/\.src\.rpm$/);
     expect(readFileSync(join(f.runDir, b.logs[0]!), 'utf8')).toContain('Wrote:');
     const spec = readFileSync(join(f.runDir, 'build/hello_master_say-more-v1/source/hello.spec'), 'utf8');
     expect(spec).toContain(`Release: ${release}%{?dist}`);
-    expect(spec).toMatch(/%changelog\n\* Sat Nov 21 2026 patchline <patchline@localhost> - 1\.0-0\.20261121\.git[0-9a-f]{7}\n- Snapshot of series hello\/master\/say-more-v1 .*\n- Message-ID: <1\.patch@example\.org>\n\n\* Mon Jan 01 2024/);
+    expect(spec).toMatch(/%changelog\n\* Sat Nov 21 2026 patchline <patchline@localhost> - 1\.0-0\.20261121100000\.git[0-9a-f]{7}\n- Snapshot of series hello\/master\/say-more-v1 .*\n- Message-ID: <1\.patch@example\.org>\n\n\* Mon Jan 01 2024/);
   });
 
   test('patches kept beside a spec in a packaging dir of the repo are in SOURCES', async () => {
@@ -68,7 +68,7 @@ describe('local builder (real rpmbuild)', () => {
     const f = makePackageFixture({ preamble: ['BuildRequires: no-such-devel-package >= 2'] });
     const { code, result } = await runBuild(f);
     expect(code).toBe(1);
-    expect(result.builds[0]!.message).toBe('Failed build dependencies: no-such-devel-package >= 2 is needed by hello-1.0-0.20261121.git' + f.sha.slice(0, 7) + '.noarch');
+    expect(result.builds[0]!.message).toBe('Failed build dependencies: no-such-devel-package >= 2 is needed by hello-1.0-0.20261121100000.git' + f.sha.slice(0, 7) + '.noarch');
   });
 
   test('a spec without Name is ESPEC before anything is built: the series fails on every platform and waits', async () => {

@@ -40,6 +40,8 @@ describe('spec rewriting', () => {
 
   test('the snapshot release pattern', () => {
     expect(snapshotRelease('0.{date}.git{shortsha}', { sha: '1a2b3c4d'.padEnd(40, '0'), date: new Date('2026-11-21T23:00:00Z') })).toBe('0.20261121.git1a2b3c4');
+    // the default: date and time first, so a later commit of the same day sorts higher whatever its sha
+    expect(snapshotRelease('0.{datetime}.git{shortsha}', { sha: 'ffffffff'.padEnd(40, '0'), date: new Date('2026-11-21T09:05:07Z') })).toBe('0.20261121090507.gitfffffff');
   });
 });
 
