@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'ini';
 import { PatchlineError } from '../core/errors.js';
 import { resolveFrom } from '../core/config.js';
@@ -31,7 +31,29 @@ function localPath(value: string, file: string): string {
   return resolveFrom(dirname(file), value.replace(/^~(?=\/|$)/, homedir()));
 }
 
-export function loadKojiProfile(name: string, files: string[]): KojiProfile {
+/**
+ * Environment variables that override the profile's files, so that a CI system can hand over a
+ * credential it keeps (a Jenkins "Secret file") without writing a Koji config: the variable holds
+ * the path of the file.
+ */
+export const KOJI_FILE_ENV = {
+  /** PEM holding the client certificate and its key, as koji's own `cert =`. */
+  cert: 'PATCHLINE_KOJI_CERT',
+  /** CA bundle that signed the hub's certificate, as koji's own `serverca =`. */
+  serverca: 'PATCHLINE_KOJI_SERVERCA',
+} as const;
+
+/** The path an override variable names (relative: to the working directory), checked to exist so the message names the variable. */
+function fileFromEnv(key: keyof typeof KOJI_FILE_ENV, env: NodeJS.ProcessEnv): string | undefined {
+  const variable = KOJI_FILE_ENV[key];
+  const value = env[variable];
+  if (value === undefined || value === '') return undefined;
+  const path = resolve(value);
+  if (!existsSync(path)) throw new PatchlineError('ECONFIG', `${variable} names a file that does not exist (it overrides the Koji profile's "${key}")`, { input: path });
+  return path;
+}
+
+export function loadKojiProfile(name: string, files: string[], env: NodeJS.ProcessEnv = process.env): KojiProfile {
   let found: { section: Record<string, unknown>; file: string } | undefined;
   for (const file of files) {
     let parsed: Record<string, unknown>;
@@ -46,23 +68,25 @@ export function loadKojiProfile(name: string, files: string[]): KojiProfile {
   if (!found) throw new PatchlineError('ECONFIG', `Koji profile [${name}] not found in ${files.join(', ') || 'any Koji config file'}`, { input: name });
   const { section, file } = found;
   const str = (key: string) => (typeof section[key] === 'string' && section[key] !== '' ? (section[key] as string) : undefined);
+  // a file named by the environment wins over the profile's
+  const path = (key: keyof typeof KOJI_FILE_ENV) => fileFromEnv(key, env) ?? (str(key) && localPath(str(key)!, file));
   const server = str('server');
   if (!server) throw new PatchlineError('ECONFIG', `Koji profile [${name}]: "server" is missing`, { input: file });
-  const authtype = str('authtype') ?? (str('cert') ? 'ssl' : 'password');
+  const cert = path('cert');
+  const serverca = path('serverca');
+  const authtype = str('authtype') ?? (cert ? 'ssl' : 'password');
   if (authtype !== 'ssl' && authtype !== 'password') {
     throw new PatchlineError('ECONFIG', `Koji profile [${name}]: authtype "${authtype}" is not supported (ssl or password)`, { input: file });
   }
-  const cert = str('cert');
-  if (authtype === 'ssl' && !cert) throw new PatchlineError('ECONFIG', `Koji profile [${name}]: authtype ssl needs "cert"`, { input: file });
-  const serverca = str('serverca');
+  if (authtype === 'ssl' && !cert) throw new PatchlineError('ECONFIG', `Koji profile [${name}]: authtype ssl needs "cert" (or ${KOJI_FILE_ENV.cert})`, { input: file });
   return {
     name,
     server,
     weburl: str('weburl'),
     topurl: str('topurl'),
     authtype,
-    cert: cert && localPath(cert, file),
-    serverca: serverca && localPath(serverca, file),
+    cert,
+    serverca,
     user: str('user'),
     file,
   };

@@ -74,6 +74,11 @@ export class KojiSession {
     this.endpoint = { url: new URL(opts.profile.server), tls: readTls(opts.profile), timeoutMs: opts.timeoutMs ?? 60_000 };
   }
 
+  /** The profile's serverca (trusted for topurl downloads too), if any. */
+  get serverCa(): Buffer | undefined {
+    return this.endpoint.tls?.ca;
+  }
+
   get loggedIn(): boolean {
     return this.auth !== undefined;
   }
@@ -149,7 +154,9 @@ export class KojiSession {
     return pRetry(
       () => {
         this.requests += 1;
-        // Every attempt takes a new callnum: the hub refuses a repeated one (RetryError).
+        // Every attempt takes the next callnum. The hub refuses the callnum of a call that changed
+        // data (RetryError 1009), so reusing it (as koji's client does) would refuse a retried
+        // cancelTask whose first answer was lost; build/uploadFile are not resent anyway (retryable).
         const headers: Record<string, string> = this.auth
           ? { 'Koji-Session-Id': this.auth.id, 'Koji-Session-Key': this.auth.key, 'Koji-Session-Callnum': String(this.callnum++) }
           : {};

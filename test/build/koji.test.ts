@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import type { Config } from '../../src/core/config.js';
 import { executeStep } from '../../src/core/step.js';
 import { PatchlineError } from '../../src/core/errors.js';
 import { PACKAGE_ROOT } from '../../src/core/paths.js';
@@ -13,7 +11,8 @@ import { KojiSession } from '../../src/koji/session.js';
 import { callXmlRpc } from '../../src/koji/transport.js';
 import { uploadFile } from '../../src/koji/upload.js';
 import { KojiHub, makeTestPki, type HubOptions, type TestPki } from '../support/koji-hub.js';
-import { makePackageFixture, type PackageFixture, type PackageOptions } from '../support/rpm-fixtures.js';
+import { FEDORA_40, buildStep, kojiFixture as kojiWorld, kojiIni } from '../support/koji-world.js';
+import type { PackageFixture, PackageOptions } from '../support/rpm-fixtures.js';
 
 let pkiDir: string;
 let pki: TestPki;
@@ -31,28 +30,17 @@ afterAll(() => {
   for (const d of [pkiDir, ...dirs]) rmSync(d, { recursive: true, force: true });
 });
 
+/** A hub whose admins allow build_from_srpm (most tests here build non-scratch from an SRPM). */
 async function startHub(opts: HubOptions & { https?: boolean } = {}): Promise<KojiHub> {
-  const hub = await new KojiHub({ ...(opts.https === false ? {} : { tls: pki }), users: { patchline: 'sekrit' }, targets: ['f40-candidate', 'f41-candidate'], ...opts }).start();
+  const hub = await new KojiHub({ ...(opts.https === false ? {} : { tls: pki }), users: { patchline: 'sekrit' }, targets: ['f40-candidate', 'f41-candidate'], buildFromSrpm: 'allow', ...opts }).start();
   hubs.push(hub);
   return hub;
-}
-
-/** A koji INI with profile [hub] (ssl) and [pw] (password) pointing at the hub. */
-function kojiIni(dir: string, hub: KojiHub): string {
-  const file = join(dir, 'koji.conf');
-  const common = { server: hub.url, weburl: 'https://koji.example.org/koji', topurl: 'https://koji.example.org/kojifiles' };
-  writeFileSync(file, stringifyIni({ hub: { ...common, authtype: 'ssl', cert: pki.clientPemFile, serverca: pki.caFile }, pw: { ...common, authtype: 'password', user: 'patchline', serverca: pki.caFile } }));
-  return file;
-}
-
-function stringifyIni(sections: Record<string, Record<string, string>>): string {
-  return Object.entries(sections).map(([name, kv]) => `[${name}]\n${Object.entries(kv).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`).join('\n');
 }
 
 function sessionFor(hub: KojiHub, profile: 'hub' | 'pw', password?: string): KojiSession {
   const dir = mkdtempSync(join(tmpdir(), 'patchline-koji-'));
   dirs.push(dir);
-  return new KojiSession({ profile: loadKojiProfile(profile, [kojiIni(dir, hub)]), password, retries: 3, retryDelayMs: 10 });
+  return new KojiSession({ profile: loadKojiProfile(profile, [kojiIni(dir, hub, pki)]), password, retries: 3, retryDelayMs: 10 });
 }
 
 async function faultOf(p: Promise<unknown>): Promise<{ faultCode: unknown; faultClass: unknown; message: string }> {
@@ -88,7 +76,7 @@ describe('Koji session against the test hub', () => {
 
   test('sslLogin without a client certificate is refused like the real hub', async () => {
     const hub = await startHub();
-    const profile = { ...loadKojiProfile('hub', [kojiIni(mkdtempSync(join(tmpdir(), 'patchline-koji-')), hub)]) };
+    const profile = { ...loadKojiProfile('hub', [kojiIni(mkdtempSync(join(tmpdir(), 'patchline-koji-')), hub, pki)]) };
     const endpoint = { url: new URL(hub.url), tls: { ca: pki.caCert }, timeoutMs: 5000 };
     expect(await faultOf(callXmlRpc(endpoint, 'sslLogin', [], {}, 'ssllogin'))).toMatchObject({ faultCode: 1002, message: expect.stringContaining('could not verify client: NONE') });
     expect(profile.authtype).toBe('ssl');
@@ -103,9 +91,6 @@ describe('Koji session against the test hub', () => {
     expect(await faultOf(callXmlRpc(endpoint, 'getTaskInfo', []))).toMatchObject({ faultCode: 1019, faultClass: 'ParameterError' });
     const login = (await callXmlRpc(endpoint, 'login', ['patchline', 'sekrit', { opts: null, __starstar: true }])) as Record<string, unknown>;
     const headers = (n: number) => ({ 'Koji-Session-Id': String(login['session-id']), 'Koji-Session-Key': String(login['session-key']), 'Koji-Session-Callnum': String(n) });
-    expect(await callXmlRpc(endpoint, 'getLoggedInUser', [], headers(5))).toMatchObject({ name: 'patchline' });
-    expect(await faultOf(callXmlRpc(endpoint, 'getLoggedInUser', [], headers(5)))).toMatchObject({ faultCode: 1009, faultClass: 'RetryError' });
-    expect(await faultOf(callXmlRpc(endpoint, 'getLoggedInUser', [], headers(4)))).toMatchObject({ faultCode: 1008, faultClass: 'SequenceError' });
     expect(await faultOf(callXmlRpc(endpoint, 'build', [src, 'f40-candidate', { scratch: true }, -1], headers(6)))).toMatchObject({ faultCode: 1004, message: expect.stringContaining('only admins') });
     expect(await faultOf(callXmlRpc(endpoint, 'getLoggedInUser', [], { ...headers(7), 'Koji-Session-Key': 'bogus' }))).toMatchObject({ faultCode: 1002 });
     const get = await fetch(hub.url);
@@ -162,32 +147,15 @@ interface KojiRun {
 }
 
 function kojiFixture(hub: KojiHub, opts: PackageOptions = {}): PackageFixture {
-  const f = makePackageFixture({
-    platforms: [
-      { name: 'fedora-40', builder: 'koji', target: 'f40-candidate', dist: '.fc40' },
-      { name: 'fedora-41', builder: 'koji', target: 'f41-candidate', dist: '.fc41' },
-    ],
-    ...opts,
-    build: { kojiProfile: 'hub', ...opts.build },
-  });
+  const f = kojiWorld(hub, pki, opts);
   dirs.push(f.dir);
-  const config = parse(readFileSync(f.configFile, 'utf8')) as Config;
-  config.build = { ...config.build, kojiConfig: kojiIni(f.dir, hub) };
-  writeFileSync(f.configFile, stringify(config));
   return f;
 }
 
 async function runKoji(hubOpts: HubOptions, opts: PackageOptions = {}): Promise<KojiRun> {
   const hub = await startHub(hubOpts);
   const f = kojiFixture(hub, opts);
-  const code = await executeStep('build', { config: f.configFile, runDir: f.runDir, quiet: true });
-  let result = { builds: [] } as unknown as BuildResult;
-  try {
-    result = JSON.parse(readFileSync(join(f.runDir, 'build.json'), 'utf8')) as BuildResult;
-  } catch {
-    // no build.json: the step stopped before building
-  }
-  return { f, hub, code, result };
+  return { f, hub, ...(await buildStep(f)) };
 }
 
 describe('Koji builder (build step against the test hub)', () => {
@@ -195,10 +163,13 @@ describe('Koji builder (build step against the test hub)', () => {
     const { f, hub, code, result } = await runKoji({ outcomes: { 'f41-candidate': 'fail' } });
     expect(code).toBe(3);
     const [ok, bad] = result.builds;
-    const release = `0.20261121.git${f.sha.slice(0, 7)}`;
+    const release = `0.20261121100000.git${f.sha.slice(0, 7)}`;
     expect(ok).toMatchObject({ platform: 'fedora-40', builder: 'koji', state: 'built', nvr: `hello-1.0-${release}.fc40`, url: `https://koji.example.org/koji/taskinfo?taskID=${ok!.taskId}` });
-    expect(ok!.rpms).toEqual([`https://koji.example.org/kojifiles/packages/hello/1.0/${release}.fc40/noarch/hello-1.0-${release}.fc40.noarch.rpm`]);
-    expect(bad).toMatchObject({ platform: 'fedora-41', state: 'failed', message: expect.stringContaining('BuildError (fault 1005)') });
+    // the RPM was downloaded from topurl's packages/ into the run dir
+    expect(ok!.rpms).toEqual([`build/hello_master_say-more-v1/fedora-40/rpms/hello-1.0-${release}.fc40.noarch.rpm`]);
+    expect(readFileSync(join(f.runDir, ok!.rpms[0]!))).toEqual(hub.rpmBytes);
+    expect(hub.fileRequests).toEqual([`packages/hello/1.0/${release}.fc40/noarch/hello-1.0-${release}.fc40.noarch.rpm`]);
+    expect(bad).toMatchObject({ platform: 'fedora-41', state: 'failed', message: expect.stringMatching(/^fedora-41: Koji task \d+ failed: BuildError \(1005\): error building package/) });
     expect(bad!.logs.map((l) => l.split('-').pop())).toEqual(['build.log', 'root.log']);
     expect(readFileSync(join(f.runDir, bad!.logs[0]!), 'utf8')).toContain('Bad exit status');
     // every poll is one multiCall: no getTaskInfo outside it
@@ -211,24 +182,22 @@ describe('Koji builder (build step against the test hub)', () => {
   });
 
   test('an NVR Koji already has is skipped, nothing submitted for it', async () => {
-    const hubOpts: HubOptions = {};
-    const hub = await startHub(hubOpts);
-    const f = kojiFixture(hub, { platforms: [{ name: 'fedora-40', builder: 'koji', target: 'f40-candidate', dist: '.fc40' }] });
-    (hub as unknown as { opts: HubOptions }).opts.builds = [`hello-1.0-0.20261121.git${f.sha.slice(0, 7)}.fc40`];
-    const code = await executeStep('build', { config: f.configFile, runDir: f.runDir, quiet: true });
+    const hub = await startHub();
+    const f = kojiFixture(hub, { platforms: [FEDORA_40] });
+    hub.addBuild(`hello-1.0-0.20261121100000.git${f.sha.slice(0, 7)}.fc40`);
+    const { code, result } = await buildStep(f);
     expect(code).toBe(0);
-    const result = JSON.parse(readFileSync(join(f.runDir, 'build.json'), 'utf8')) as BuildResult;
     expect(result.builds[0]).toMatchObject({ state: 'skipped', message: expect.stringContaining('already has') });
     expect(hub.methodCounts().build).toBeUndefined();
   });
 
-  test('SCM mode submits the pushed commit\'s URL, uploads nothing, and checks the NVR of the committed spec', async () => {
-    const { f, hub, code, result } = await runKoji({}, { platforms: [{ name: 'fedora-40', builder: 'koji', target: 'f40-candidate', dist: '.fc40' }], build: { submit: 'scm', scmUrl: 'git+https://src.example.org/{repo}.git#{sha}', scratch: true, priority: 5 } });
+  test('SCM mode submits the pushed commit\'s URL, uploads nothing, and records the NVR Koji built', async () => {
+    const { f, hub, code, result } = await runKoji({}, { platforms: [FEDORA_40], build: { submit: 'scm', scmUrl: 'git+https://src.example.org/{repo}.git#{sha}', scratch: true, priority: 5 } });
     expect(code).toBe(0);
     const root = [...hub.tasks.values()].find((t) => t.parent === null)!;
-    const child = [...hub.tasks.values()].find((t) => t.parent === root.id)!;
-    // a scratch build's RPMs stay in its task's work dir
-    expect(result.builds[0]).toMatchObject({ state: 'built', nvr: 'hello-1.0-1.fc40', rpms: [`https://koji.example.org/kojifiles/work/tasks/${child.id}/${child.id}/hello-1.0-1.fc40.noarch.rpm`] });
+    const nvr = `hello-1.0-1.${f.sha.slice(0, 7)}.fc40`;
+    // the NVR of the SRPM Koji made (its builder added to Release), the RPM downloaded into the run dir
+    expect(result.builds[0]).toMatchObject({ state: 'built', nvr, rpms: [`build/hello_master_say-more-v1/fedora-40/rpms/${nvr}.noarch.rpm`] });
     expect(root.request).toEqual([`git+https://src.example.org/hello.git#${f.sha}`, 'f40-candidate', { scratch: true }]);
     expect(hub.methodCounts().uploadFile).toBeUndefined();
   });
