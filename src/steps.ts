@@ -14,7 +14,7 @@ export interface StepDefinition {
   load(): Promise<StepRun>;
 }
 
-export const STEP_NAMES = ['harvest', 'apply', 'build', 'publish', 'report'] as const;
+export const STEP_NAMES = ['harvest', 'apply', 'build', 'test', 'publish', 'report'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 export const STEPS: Record<StepName, StepDefinition> = {
@@ -27,7 +27,7 @@ export const STEPS: Record<StepName, StepDefinition> = {
   },
   apply: {
     name: 'apply',
-    summary: 'git am every ready series onto its repo/branch and push, write apply.json',
+    summary: 'git am every ready series onto its repo/branch and push (gated: to its staging ref), write apply.json',
     startsRun: false,
     options: [],
     load: async () => (await import('./apply/step.js')).runApplyStep,
@@ -39,9 +39,16 @@ export const STEPS: Record<StepName, StepDefinition> = {
     options: [['--scratch', 'Koji scratch builds']],
     load: async () => (await import('./build/step.js')).runBuildStep,
   },
+  test: {
+    name: 'test',
+    summary: 'check the built packages (rpmlint, NVR order, install into a throwaway root, file conflicts) and run the repos\' test commands in a sandbox, write test.json',
+    startsRun: false,
+    options: [],
+    load: async () => (await import('./pkgtest/step.js')).runTestStep,
+  },
   publish: {
     name: 'publish',
-    summary: 'publish the built RPMs as yum repos (createrepo_c, rsync), write publish.json',
+    summary: 'move the branches of gated series whose builds (and tests) passed, then publish the built RPMs as yum repos (createrepo_c, rsync), write publish.json',
     startsRun: false,
     options: [],
     load: async () => (await import('./publish/step.js')).runPublishStep,

@@ -4,6 +4,7 @@ import { PatchlineError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { gitMessage, type Git, type GitResult } from '../git/git.js';
 import type { PatchToApply } from './already-applied.js';
+import { failingHunks } from './failing-hunk.js';
 import { linkFor } from './settings.js';
 import type { AppliedCommit, ApplyFailure } from './types.js';
 
@@ -16,17 +17,33 @@ function lastMessageIdLine(message: string): RegExpMatchArray | undefined {
   return [...message.matchAll(MESSAGE_ID_TRAILER)].pop();
 }
 
-/** Files named in git am / git apply complaints ("patch failed: f:12", "f: does not exist in index", merge conflicts). */
-export function filesFromAmOutput(text: string): string[] {
-  const files = new Set<string>();
+/**
+ * Files named in git am / git apply complaints ("patch failed: f:12", "f: does not exist in index",
+ * "sha1 information is lacking or useless (f)", merge conflicts), each with the lines git named
+ * (the hunk's start in "patch failed"; none: the whole file).
+ */
+function failureLocations(text: string): Map<string, number[]> {
+  const where = new Map<string, number[]>();
   for (const line of text.split('\n')) {
+    const failed = /^error: patch failed: (.+):(\d+)$/.exec(line);
     const m =
-      /^error: patch failed: (.+):\d+$/.exec(line) ??
+      failed ??
       /^error: (.+): (?:does not exist in index|already exists in (?:index|working directory)|does not match index|patch does not apply|No such file or directory|wrong type)$/.exec(line) ??
+      // --3way without the preimage blob in the repo: "could not build fake ancestor" follows
+      /^error: sha1 information is lacking or useless \((.+)\)\.?$/.exec(line) ??
       /^CONFLICT \([^)]*\): (?:Merge conflict in )?(.+?)(?: deleted in .*| added in .*)?$/.exec(line);
-    if (m) files.add(m[1]!.trim());
+    if (!m) continue;
+    const file = m[1]!.trim();
+    const lines = where.get(file) ?? [];
+    if (failed) lines.push(Number(failed[2]));
+    where.set(file, lines);
   }
-  return [...files];
+  return where;
+}
+
+/** The files of {@link failureLocations}, in the order git named them. */
+export function filesFromAmOutput(text: string): string[] {
+  return [...failureLocations(text).keys()];
 }
 
 /** Which of our patches git am stopped at (rebase-apply/next counts from 1 in the order given). */
@@ -36,15 +53,30 @@ function stoppedAt(rebaseApply: string, patches: readonly PatchToApply[]): Patch
   return patches[Number(readFileSync(next, 'utf8').trim()) - 1];
 }
 
-async function describeFailure(git: Git, am: GitResult, patches: readonly PatchToApply[], rebaseApply: string): Promise<ApplyFailure> {
+/** The patch git am stopped at, as git split it (`--show-current-patch=diff`), else its archived file. */
+async function currentDiff(git: Git, patch: PatchToApply): Promise<string | undefined> {
+  const shown = await git.run(['am', '--show-current-patch=diff'], { allowFailure: true });
+  if (shown.code === 0 && shown.stdout.includes('diff --git ')) return shown.stdout;
+  return existsSync(patch.path) ? readFileSync(patch.path, 'utf8') : undefined;
+}
+
+async function describeFailure(git: Git, am: GitResult, patches: readonly PatchToApply[], rebaseApply: string, threeWay: boolean): Promise<ApplyFailure> {
   const patch = stoppedAt(rebaseApply, patches);
   const unmerged = (await git.run(['diff', '--name-only', '--diff-filter=U', '-z'], { allowFailure: true })).stdout.split('\0').filter(Boolean);
-  const files = [...new Set([...unmerged, ...filesFromAmOutput(`${am.stdout}\n${am.stderr}`)])];
+  const where = failureLocations(`${am.stdout}\n${am.stderr}`);
+  for (const file of unmerged) if (!where.has(file)) where.set(file, []);
+  const files = [...new Set([...unmerged, ...where.keys()])];
+  const diff = patch && files.length ? await currentDiff(git, patch) : undefined;
+  const hunk = diff === undefined ? undefined : failingHunks(diff, where);
+  // the patch files git am was given, through the one it stopped at: git am of them on the base stops there again
+  const given = patch ? patches.slice(0, patches.indexOf(patch) + 1) : patches;
   return {
     kind: patch ? 'conflict' : 'git',
     ...(patch ? { patch: { number: patch.number, subject: patch.subject, messageId: patch.messageId, file: patch.file } } : {}),
     files,
     message: gitMessage(am),
+    ...(hunk !== undefined ? { hunk } : {}),
+    reproduce: { threeWay, patches: given.map((p) => p.path) },
   };
 }
 
@@ -117,7 +149,7 @@ export async function amPatches(git: Git, patches: readonly PatchToApply[], opts
   const follow = followAm(rebaseApply, patches, progress);
   const am = await git.run(args, { allowFailure: true }).finally(() => follow.finish());
   if (am.code !== 0) {
-    const failure = await describeFailure(git, am, patches, rebaseApply);
+    const failure = await describeFailure(git, am, patches, rebaseApply, opts.threeWay);
     await abortAm(git, before, rebaseApply);
     return { ok: false, failure };
   }

@@ -6,7 +6,7 @@ import { Git } from '../git/git.js';
 import { findAppliedPatches, type FoundPatch, type PatchToApply } from './already-applied.js';
 import { amPatches } from './am.js';
 import { fetchBranches } from './clone.js';
-import { pushHead } from './push.js';
+import { pushHead, pushRefs, stagingRef } from './push.js';
 import type { ApplySettings } from './settings.js';
 import { failedSeries, type BranchApplyResult, type SeriesApplyResult } from './types.js';
 
@@ -26,6 +26,8 @@ export interface BranchJob {
   settings: ApplySettings;
   /** Apply in a throwaway worktree and push nothing. */
   dryRun: boolean;
+  /** Gated: each applied series goes to its staging ref, the branch moves only when its gate passed (promote.ts). */
+  staged: boolean;
   /** Where throwaway worktrees go. */
   tmpDir: string;
 }
@@ -124,6 +126,7 @@ export async function applyBranch(clone: Git, job: BranchJob, progress: Progress
       }
     }
     if (job.dryRun || !job.settings.push || branch.head === tip) return { branch, series };
+    if (job.staged) return stageSeries(clone, job, branch, series);
     const push = await pushHead(clone, job.target);
     if (push.ok) return { branch: { ...branch, pushed: true }, series };
     if (push.rejected && attempt === 0) {
@@ -134,4 +137,13 @@ export async function applyBranch(clone: Git, job: BranchJob, progress: Progress
     const message = `push to ${job.target} ${push.rejected ? 'rejected again after re-applying on the new tip' : 'failed'}: ${push.message}`;
     return { branch: { ...branch, error: { code: 'EPUSH', message } }, series: failAll(job, 'push', message, series) };
   }
+}
+
+/** Gated: each applied series' last commit to its staging ref (forced: a series applied again replaces its old one); the branch stays. */
+async function stageSeries(clone: Git, job: BranchJob, branch: BranchApplyResult, series: SeriesApplyResult[]): Promise<{ branch: BranchApplyResult; series: SeriesApplyResult[] }> {
+  const refspecs = series.filter((s) => s.status === 'applied' && s.commits.length > 0).map((s) => `+${s.commits.at(-1)!.sha}:refs/heads/${stagingRef(s.id)}`);
+  const push = await pushRefs(clone, refspecs);
+  if (push.ok) return { branch: { ...branch, pushed: true }, series };
+  const message = `push to the staging refs failed: ${push.message}`;
+  return { branch: { ...branch, error: { code: 'EPUSH', message } }, series: failAll(job, 'push', message, series) };
 }

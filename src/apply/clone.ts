@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveFrom } from '../core/config.js';
 import { PatchlineError } from '../core/errors.js';
@@ -24,6 +24,8 @@ export function cloneDir(stateDir: string, repo: string): string {
  */
 export async function openClone(dir: string, url: string, branches: readonly string[], env: Record<string, string>): Promise<Git> {
   const git = new Git(dir, env);
+  // a clone whose `git init` was killed half-way is no repository: start it again
+  if (existsSync(join(dir, '.git')) && (await git.run(['rev-parse', '--git-dir'], { allowFailure: true })).code !== 0) rmSync(dir, { recursive: true, force: true });
   if (!existsSync(join(dir, '.git'))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -56,13 +58,21 @@ export async function fetchBranches(git: Git, branches: readonly string[]): Prom
   }
 }
 
+/** Lock files a killed git left (HEAD.lock, index.lock, config.lock, packed-refs.lock, refs/**.lock): the caller holds the clone's lock, so none is live. */
+function removeStaleLocks(gitDir: string): void {
+  for (const name of readdirSync(gitDir)) if (name.endsWith('.lock')) rmSync(join(gitDir, name), { force: true });
+  const refs = join(gitDir, 'refs');
+  if (!existsSync(refs)) return;
+  for (const rel of readdirSync(refs, { recursive: true, encoding: 'utf8' })) if (rel.endsWith('.lock')) rmSync(join(refs, rel), { force: true });
+}
+
 /**
- * Undo whatever a killed run left: an unfinished git am, a stale index lock, dead worktrees.
+ * Undo whatever a killed run left: an unfinished git am, stale lock files, dead worktrees.
  * Local changes need no reset: every run checks out the remote tip with --force.
  */
 export async function recoverClone(git: Git): Promise<void> {
   const gitDir = join(git.dir, '.git'); // the clone is ours: a plain repository, never a worktree
-  rmSync(join(gitDir, 'index.lock'), { force: true });
+  removeStaleLocks(gitDir);
   const rebaseApply = join(gitDir, 'rebase-apply');
   if (existsSync(rebaseApply)) {
     const r = await git.run(['am', '--abort'], { allowFailure: true });

@@ -7,7 +7,9 @@ import { createProgress } from '../core/progress.js';
 import { readResultIfExists, writeResult } from '../core/results.js';
 import type { StepRun } from '../core/step-context.js';
 import { Ledger } from '../ledger/store.js';
-import { applyWork, recordApply, recordHarvest } from '../ledger/work.js';
+import { approval, gateOf } from '../ledger/progress.js';
+import { applyWork, recordApply, recordHarvest, type Staging } from '../ledger/work.js';
+import { stagingRef } from './push.js';
 import { acquireRunLock, describeOwner, lockPath, type RunLock } from '../run/lock.js';
 import { applyBranch, cloneEnv, failAll, remoteTip, removeThrowawayWorktrees, type BranchJob } from './branch.js';
 import { cloneDir, openClone, remoteUrl } from './clone.js';
@@ -16,7 +18,7 @@ import { applySettings, pushTarget } from './settings.js';
 import type { ApplyResult, BranchApplyResult, SeriesApplyResult } from './types.js';
 
 /** One apply at a time per working clone (Jenkins may run per-branch builds side by side); a killed owner's lock is taken over. */
-async function lockClone(stateDir: string, repo: string, log: Logger): Promise<RunLock> {
+export async function lockClone(stateDir: string, repo: string, log: Logger): Promise<RunLock> {
   const dir = join(stateDir, 'locks', `apply-${repo}`);
   try {
     return await acquireRunLock(dir, { waitMs: 15 * 60_000, staleMs: 120_000, command: `apply ${repo}`, onWait: (owner) => log.info(`${repo}: the working clone is in use by ${describeOwner(owner)}: waiting`) });
@@ -60,6 +62,8 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
   const { groups, refused } = selectSeries(candidates, config, stateDir, { repo: options.repo, branch: options.branch });
   for (const r of refused) log.warn(`${r.id}: refused: ${r.failure!.message}`);
   const branches: BranchApplyResult[] = [];
+  const staging = new Map<string, Staging>();
+  const stagedBranches = new Set<string>();
   const series: SeriesApplyResult[] = [...refused];
   const tmpDir = join(stateDir, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
@@ -82,6 +86,8 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
         series: list,
         settings,
         dryRun: dryRun || !settings.push,
+        // gated, or a series from an untrusted sender on the branch: the series go to staging refs, the branch waits
+        staged: gateOf(config, repo) !== 'none' || list.some((s) => { const e = ledger.get(s.id); return e !== undefined && approval(e, config) === undefined; }),
         tmpDir,
       }));
       let clone;
@@ -104,6 +110,12 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
             const done = await applyBranch(clone, job, progress);
             branches.push(done.branch);
             series.push(...done.series);
+            if (job.staged) stagedBranches.add(`${job.repo}\0${job.branch}`);
+            if (job.staged && done.branch.pushed) {
+              done.series.forEach((s, order) => {
+                if (s.status === 'applied') staging.set(s.id, { staged: stagingRef(s.id), target: job.target, order });
+              });
+            }
           } catch (err) {
             failBranch(job, err);
           }
@@ -116,11 +128,14 @@ export const runApplyStep: StepRun = async ({ loaded, runDir, runId, options, lo
     progress.stop();
   }
   for (const s of series) {
-    const what = s.status === 'failed' ? `failed: ${s.failure!.patch ? `patch ${s.failure!.patch.number} ` : ''}${s.failure!.message}` : s.status === 'applied' ? `${s.commits.length} commit(s) on ${s.repo}/${s.branch}` : 'already applied';
+    const where = staging.has(s.id) ? `${stagingRef(s.id)} (${s.repo}/${s.branch} moves when its gate passes)` : `${s.repo}/${s.branch}`;
+    const what = s.status === 'failed' ? `failed: ${s.failure!.patch ? `patch ${s.failure!.patch.number} ` : ''}${s.failure!.message}` : s.status === 'applied' ? `${s.commits.length} commit(s) on ${where}` : 'already applied';
     log.info(`${s.id}: ${what}`);
   }
   const result: ApplyResult = { runId, startedAt, finishedAt: new Date().toISOString(), dryRun, branches, series };
-  writeResult(runDir, 'apply', result);
-  if (!dryRun) recordApply(ledger, series, new Map(branches.map((b) => [`${b.repo}\0${b.branch}`, b.baseCommit])), runId, result.finishedAt);
+  writeResult(runDir, 'apply', result, { round: options.round as number | undefined });
+  // the tip a conflict was met on, as the branch stands after this step: a move by this step's own push is not news
+  const tips = new Map(branches.map((b) => [`${b.repo}\0${b.branch}`, b.pushed && !stagedBranches.has(`${b.repo}\0${b.branch}`) ? (b.head ?? b.baseCommit) : b.baseCommit]));
+  if (!dryRun) recordApply(ledger, series, tips, staging, runId, result.finishedAt);
   return applyExitCode(series);
 };

@@ -25,6 +25,10 @@ export interface ApplyFailure {
   files: string[];
   /** git's own message. */
   message: string;
+  /** The part of the failing patch that did not apply: its sections (or the hunks git named) touching `files`. */
+  hunk?: string;
+  /** Reproduces the failure by hand: `git am` of these archived patch files (absolute paths, through the failing one) on the series' baseCommit. */
+  reproduce?: { threeWay: boolean; patches: string[] };
 }
 
 export type SeriesApplyStatus = 'applied' | 'already-applied' | 'failed';

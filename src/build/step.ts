@@ -13,7 +13,7 @@ import { buildSettings, safeName, type BuildSettings } from './settings.js';
 import { prepareSource, type PreparedSource, type SeriesToBuild } from './source.js';
 import type { BuildRecord } from './types.js';
 import { Ledger } from '../ledger/store.js';
-import { buildWork, builtCommit, recordBuild } from '../ledger/work.js';
+import { buildWork, builtCommit, recordBuild, restageAboveFailures } from '../ledger/work.js';
 
 /** A series to build and the platforms to build it for. */
 type BuildItem = SeriesToBuild & { branch: string; platforms?: string[] };
@@ -149,7 +149,11 @@ export const runBuildStep: StepRun = async (ctx) => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
-  writeResult(ctx.runDir, 'build', { runId: ctx.runId, startedAt, finishedAt: new Date().toISOString(), builds });
+  writeResult(ctx.runDir, 'build', { runId: ctx.runId, startedAt, finishedAt: new Date().toISOString(), builds }, { round: ctx.options.round as number | undefined });
+  if (!dryRun) {
+    const restaged = restageAboveFailures(ledger, config, ctx.runId, new Date().toISOString());
+    for (const id of restaged) ctx.log.info(`build: ${id}: a series applied under it failed its gate: it is applied again on the branch's tip, its builds here do not count`);
+  }
   const counts = ['built', 'skipped', 'failed', 'canceled'].map((s) => `${builds.filter((b) => b.state === s).length} ${s}`).join(', ');
   ctx.log.info(`build: ${builds.length} builds: ${counts}`);
   return exitCodeOf(builds, abort.signal.aborted);

@@ -7,12 +7,14 @@ import type { HarvestResult } from '../harvest/types.js';
 import type { ApplyResult } from '../apply/types.js';
 import type { BuildResult } from '../build/types.js';
 import type { PublishResult } from '../publish/types.js';
+import type { TestResult } from '../pkgtest/types.js';
 
 /** The result file each step writes into the run dir, and its type. */
 export interface ResultFiles {
   harvest: HarvestResult;
   apply: ApplyResult;
   build: BuildResult;
+  test: TestResult;
   publish: PublishResult;
 }
 export type ResultName = keyof ResultFiles;
@@ -43,9 +45,33 @@ export function writeResultText(runDir: string, name: ResultName, text: string):
   return path;
 }
 
-/** Validate against resources/schemas/<name>.schema.json, then write atomically. */
-export function writeResult<N extends ResultName>(runDir: string, name: N, value: ResultFiles[N]): string {
-  return writeResultText(runDir, name, resultText(name, value, resultPath(runDir, name)));
+/** The lists of each result file that a later round of the same run adds to (`patchline run` applies a gated series again). */
+const ROUND_LISTS: { [N in ResultName]?: ReadonlyArray<keyof ResultFiles[N]> } = {
+  apply: ['branches', 'series'],
+  build: ['builds'],
+  test: ['tests'],
+  publish: ['repos'],
+};
+
+/**
+ * Validate against resources/schemas/<name>.schema.json, then write atomically. With `round` > 1
+ * (a later round of apply..publish in the same run) the file keeps what the earlier rounds wrote:
+ * their lists are prepended, so the run dir stays the record of everything the run did.
+ */
+export function writeResult<N extends ResultName>(runDir: string, name: N, value: ResultFiles[N], opts: { round?: number } = {}): string {
+  let merged = value;
+  const lists = ROUND_LISTS[name];
+  if ((opts.round ?? 1) > 1 && lists) {
+    const earlier = readResultIfExists(runDir, name);
+    if (earlier) {
+      const before = earlier as unknown as Record<string, unknown>;
+      const now = { ...(value as unknown as Record<string, unknown>) };
+      for (const key of lists as readonly string[]) now[key] = [...((before[key] as unknown[] | undefined) ?? []), ...((now[key] as unknown[] | undefined) ?? [])];
+      if (typeof before.startedAt === 'string') now.startedAt = before.startedAt;
+      merged = now as unknown as ResultFiles[N];
+    }
+  }
+  return writeResultText(runDir, name, resultText(name, merged, resultPath(runDir, name)));
 }
 
 /** Read and validate; undefined when the file does not exist (an earlier step never ran). */

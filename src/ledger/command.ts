@@ -1,16 +1,17 @@
 import { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../core/config.js';
+import { configOption } from '../core/config-discovery.js';
 import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
+import { createLogger, type Logger } from '../core/log.js';
 import { redact } from '../core/secrets.js';
 import { lockStateDir } from '../run/lock.js';
 import { readOwedMail } from './harvest-runs.js';
 import { standing, type SeriesState } from './progress.js';
 import { Ledger } from './store.js';
 import { describeUnfinished, hasWork, unfinishedWork } from './summary.js';
-import { requestRetry } from './work.js';
+import { approveSeries, requestRetry } from './work.js';
 
-const STATES: SeriesState[] = ['pending', 'waiting', 'failed', 'done', 'incomplete', 'superseded'];
+const STATES: SeriesState[] = ['pending', 'waiting', 'held', 'failed', 'done', 'incomplete', 'superseded'];
 
 interface BranchStatus {
   repo: string;
@@ -35,9 +36,11 @@ export function ledgerStatus(loaded: LoadedConfig): { branches: BranchStatus[]; 
     if (hasWork(e, s) && (!row.oldestUnfinished || e.harvested.run < row.oldestUnfinished.harvestedBy)) {
       row.oldestUnfinished = { id: e.id, harvestedBy: e.harvested.run, state: s.state, ...(s.stage ? { stage: s.stage } : {}) };
     }
-    if (s.state === 'failed' || s.state === 'waiting') {
+    if (s.state === 'failed' || s.state === 'waiting' || s.state === 'held') {
       const waitsFor =
-        s.state === 'waiting'
+        s.state === 'held'
+          ? `a maintainer: patchline approve ${e.id} (or a Reviewed-by from a trusted address)`
+          : s.state === 'waiting'
           ? 'the next run retries it (the cause heals by itself)'
           : s.stage === 'apply' && e.apply?.result.failure?.kind === 'conflict'
             ? `a new version of the series, the branch moving, or: patchline retry ${e.id}`
@@ -72,13 +75,48 @@ function fail(err: unknown): ExitCode {
   return e.exitCode;
 }
 
-/** `patchline status [--json]` and `patchline retry <series-id...>`. */
+interface SeriesCommandOptions {
+  config: string;
+  stateDir?: string;
+  wait?: string;
+  by?: string;
+}
+
+/** A command that changes named series of the ledger, under the state lock; an id the ledger does not hold is a usage error before anything changes. */
+function seriesCommand(name: string, description: string, onExit: (code: ExitCode) => void, each: (ledger: Ledger, loaded: LoadedConfig, id: string, opts: SeriesCommandOptions, log: Logger) => void): Command {
+  return new Command(name)
+    .description(description)
+    .argument('<series-id...>', 'series ids, as `patchline status` and the report name them')
+    .addOption(configOption())
+    .option('--state-dir <dir>', 'state directory (default: stateDir of the config)')
+    .option('--wait <seconds>', 'how long to wait for another command holding the state dir')
+    .action(async (ids: string[], opts: SeriesCommandOptions) => {
+      const log = createLogger();
+      try {
+        const loaded = loadConfig(opts.config, { stateDir: opts.stateDir });
+        const lock = await lockStateDir(loaded, { wait: opts.wait, command: `patchline ${name} --config ${loaded.file}`, log, who: `patchline ${name}` });
+        try {
+          const ledger = Ledger.open(loaded.stateDir);
+          const unknown = ids.filter((id) => !ledger.get(id));
+          if (unknown.length > 0) throw new PatchlineError('EUSAGE', `not in the ledger: ${unknown.join(', ')} (patchline status lists the series)`, { input: unknown[0] });
+          for (const id of ids) each(ledger, loaded, id, opts, log);
+        } finally {
+          lock.release();
+        }
+        onExit(ExitCode.ok);
+      } catch (err) {
+        onExit(fail(err));
+      }
+    });
+}
+
+/** `patchline status [--json]`, `patchline approve <series-id...>` and `patchline retry <series-id...>`. */
 export function registerLedgerCommands(program: Command, onExit: (code: ExitCode) => void): void {
   program
     .addCommand(
       new Command('status')
         .description('what the series ledger holds, per repo/branch: series in each state, the oldest unfinished one, and why each failed one waits')
-        .requiredOption('-c, --config <file>', 'patchline.yaml', process.env.PATCHLINE_CONFIG)
+        .addOption(configOption())
         .option('--state-dir <dir>', 'state directory (default: stateDir of the config)')
         .option('--json', 'machine-readable output')
         .action((opts: { config: string; stateDir?: string; json?: boolean }) => {
@@ -93,32 +131,16 @@ export function registerLedgerCommands(program: Command, onExit: (code: ExitCode
         }),
     )
     .addCommand(
-      new Command('retry')
-        .description('take failed series again in the next run (their failures are forgotten; the new outcome is mailed)')
-        .argument('<series-id...>', 'series ids, as `patchline status` and the report name them')
-        .requiredOption('-c, --config <file>', 'patchline.yaml', process.env.PATCHLINE_CONFIG)
-        .option('--state-dir <dir>', 'state directory (default: stateDir of the config)')
-        .option('--wait <seconds>', 'how long to wait for another command holding the state dir')
-        .action(async (ids: string[], opts: { config: string; stateDir?: string; wait?: string }) => {
-          const log = createLogger();
-          try {
-            const loaded = loadConfig(opts.config, { stateDir: opts.stateDir });
-            const lock = await lockStateDir(loaded, { wait: opts.wait, command: `patchline retry --config ${loaded.file}`, log, who: 'patchline retry' });
-            try {
-              const ledger = Ledger.open(loaded.stateDir);
-              const unknown = ids.filter((id) => !ledger.get(id));
-              if (unknown.length > 0) throw new PatchlineError('EUSAGE', `not in the ledger: ${unknown.join(', ')} (patchline status lists the series)`, { input: unknown[0] });
-              for (const id of ids) {
-                requestRetry(ledger, loaded.config, id);
-                log.info(`${id}: the next run takes it again`);
-              }
-            } finally {
-              lock.release();
-            }
-            onExit(ExitCode.ok);
-          } catch (err) {
-            onExit(fail(err));
-          }
-        }),
+      seriesCommand('approve', 'let series from untrusted senders be built (they wait, applied on their staging refs, until a maintainer approves them)', onExit, (ledger, _loaded, id, opts, log) => {
+        const by = opts.by ?? process.env.USER ?? 'a maintainer';
+        approveSeries(ledger, id, by);
+        log.info(`${id}: approved by ${by}: the next run builds it`);
+      }).option('--by <name>', 'who approves (recorded in the ledger and the report; default: $USER)'),
+    )
+    .addCommand(
+      seriesCommand('retry', 'take failed series again in the next run (their failures are forgotten; the new outcome is mailed)', onExit, (ledger, loaded, id, _opts, log) => {
+        requestRetry(ledger, loaded.config, id);
+        log.info(`${id}: the next run takes it again`);
+      }),
     );
 }

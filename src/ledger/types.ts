@@ -7,6 +7,7 @@ import type { SeriesApplyResult } from '../apply/types.js';
 import type { BuildRecord } from '../build/types.js';
 import type { SeriesResult, SeriesStatus } from '../harvest/types.js';
 import type { PublishedRepo } from '../publish/types.js';
+import type { TestRecord } from '../pkgtest/types.js';
 
 /**
  * What a failure waits for: `auto`, a cause that heals by itself (network, disk, SMTP, Koji down):
@@ -27,6 +28,20 @@ export interface ApplyMark extends StageMark {
   retry?: RetryWhen;
   /** The remote tip the series was applied on (a conflict is retried when the branch moved). */
   tip?: string;
+  /** Gated: the staging ref of the remote holding the series until its gate passes. */
+  staged?: string;
+  /** The branch the series goes to when its gate passes (the configured branch, or pushPattern's). */
+  target?: string;
+  /** Its place among the series applied in the same run on the same branch (they are stacked in this order). */
+  order?: number;
+}
+
+/** The branch fast-forwarded to the series once its gate passed (gated series only). */
+export interface PushMark extends StageMark {
+  ok: boolean;
+  head?: string;
+  retry?: RetryWhen;
+  message?: string;
 }
 
 export interface BuildMark extends StageMark {
@@ -34,6 +49,14 @@ export interface BuildMark extends StageMark {
   record: BuildRecord;
   retry?: RetryWhen;
   /** Fingerprint of what the build depended on besides the commit (platform and repo build config). */
+  inputs: string;
+}
+
+export interface TestMark extends StageMark {
+  /** The checks, with their logs made absolute. */
+  result: TestRecord;
+  retry?: RetryWhen;
+  /** Fingerprint of the tests' settings (repo tests, platform): a change tests failed packages again. */
   inputs: string;
 }
 
@@ -63,7 +86,12 @@ export interface LedgerEntry {
   series: SeriesResult;
   apply?: ApplyMark;
   builds: Record<string, BuildMark>;
+  /** Package checks and tests per platform (apply.gate test). */
+  tests?: Record<string, TestMark>;
+  pushed?: PushMark;
   published: Record<string, PublishMark>;
+  /** `patchline approve`: a maintainer let a series from an untrusted sender be built. */
+  approved?: { by: string; at: string };
   reported?: ReportMark;
   /**
    * Nothing more will happen to the series: published and its success mailed, or superseded by a

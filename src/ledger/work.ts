@@ -4,9 +4,10 @@ import type { SeriesApplyResult } from '../apply/types.js';
 import type { BuildRecord } from '../build/types.js';
 import type { SeriesResult } from '../harvest/types.js';
 import type { PublishedRepo } from '../publish/types.js';
-import { binaryRpms, buildInputs, platformsFor, rpmsLost, standing } from './progress.js';
+import type { TestRecord } from '../pkgtest/types.js';
+import { approval, binaryRpms, buildInputs, platformsFor, rpmsLost, seriesGate, standing, testInputs } from './progress.js';
 import type { Ledger } from './store.js';
-import type { LedgerEntry, RetryWhen } from './types.js';
+import type { LedgerEntry, PushMark, RetryWhen } from './types.js';
 
 /** --repo/--branch of the step. */
 export interface Only {
@@ -72,18 +73,87 @@ export function applyRetry(r: SeriesApplyResult): RetryWhen | undefined {
   return r.failure?.kind === 'conflict' || r.failure?.kind === 'refused' ? 'input' : 'auto';
 }
 
-export function recordApply(ledger: Ledger, results: readonly SeriesApplyResult[], tips: ReadonlyMap<string, string | undefined>, run: string, at: string): void {
+/** Where a gated series was put: its staging ref, the branch it goes to, its place in the stack. */
+export interface Staging {
+  staged: string;
+  target: string;
+  order: number;
+}
+
+export function recordApply(ledger: Ledger, results: readonly SeriesApplyResult[], tips: ReadonlyMap<string, string | undefined>, staging: ReadonlyMap<string, Staging>, run: string, at: string): void {
   const changed: LedgerEntry[] = [];
   for (const r of results) {
     const e = ledger.get(r.id);
     if (!e) continue;
     const retry = applyRetry(r);
     const tip = tips.get(`${r.repo}\0${r.branch}`);
-    if (e.apply && JSON.stringify(e.apply.result) === JSON.stringify(r) && e.apply.retry === retry) continue;
-    // a new apply outcome makes the earlier builds and publications of the series void
-    changed.push({ ...e, apply: { run, at, result: r, ...(retry ? { retry } : {}), ...(tip ? { tip } : {}) }, builds: {}, published: {} });
+    const staged = staging.get(r.id);
+    if (e.apply && JSON.stringify(e.apply.result) === JSON.stringify(r) && e.apply.retry === retry && e.apply.staged === staged?.staged) continue;
+    // a new apply outcome makes the earlier builds, tests, push and publications of the series void
+    const next: LedgerEntry = { ...e, apply: { run, at, result: r, ...(retry ? { retry } : {}), ...(tip ? { tip } : {}), ...(staged ?? {}) }, builds: {}, published: {} };
+    delete next.tests;
+    delete next.pushed;
+    changed.push(next);
   }
   ledger.put(changed);
+}
+
+/** The branch moved under a gated series before its gate passed: it is applied again on the new tip (and built and tested again). */
+export function restage(ledger: Ledger, id: string, why: string, run: string, at: string): void {
+  const e = ledger.get(id);
+  if (!e) return;
+  const next: LedgerEntry = { ...e, builds: {}, published: {}, pushed: { run, at, ok: false, retry: 'auto', message: why } };
+  delete next.apply;
+  delete next.tests;
+  ledger.put([next]);
+}
+
+/**
+ * Gated series are stacked on their branch in the order they were applied: a series above one
+ * that failed its gate carries that failure in its commit, so its own builds and tests say nothing
+ * about it. It is applied again on the branch's tip (without the failed series) instead of being
+ * recorded as failed. Returns the ids restaged.
+ */
+export function restageAboveFailures(ledger: Ledger, config: Config, run: string, at: string): string[] {
+  const stacks = new Map<string, LedgerEntry[]>();
+  for (const e of ledger.all()) {
+    if (e.closed || !e.apply?.staged || e.pushed?.ok) continue;
+    // one apply step's series of one branch form a stack (its `at` tells the rounds of one run apart)
+    const key = `${e.repo}\0${e.apply.target ?? e.branch}\0${e.apply.run}\0${e.apply.at}`;
+    stacks.set(key, [...(stacks.get(key) ?? []), e]);
+  }
+  const restaged: string[] = [];
+  for (const stack of stacks.values()) {
+    stack.sort((x, y) => (x.apply!.order ?? 0) - (y.apply!.order ?? 0));
+    const broken = stack.findIndex((e) => {
+      const s = standing(e, config);
+      return s.state === 'failed' && (s.stage === 'build' || s.stage === 'test');
+    });
+    if (broken < 0) continue;
+    for (const e of stack.slice(broken + 1)) {
+      restage(ledger, e.id, `${stack[broken]!.id}, applied under it, failed its gate`, run, at);
+      restaged.push(e.id);
+    }
+  }
+  return restaged;
+}
+
+/**
+ * patchline itself moved a branch (promoted gated series) from `from` to `to`: a series that
+ * conflicted on `from` waits on as before. Only a move by someone else (or a new version) is news.
+ */
+export function advanceConflictTips(ledger: Ledger, repo: string, from: string, to: string): void {
+  const changed: LedgerEntry[] = [];
+  for (const e of ledger.all()) {
+    if (e.repo === repo && e.apply?.tip === from && e.apply.result.failure?.kind === 'conflict') changed.push({ ...e, apply: { ...e.apply, tip: to } });
+  }
+  ledger.put(changed);
+}
+
+/** Record the push of a gated series to its branch (or why it failed). */
+export function recordPush(ledger: Ledger, id: string, mark: Omit<PushMark, 'run' | 'at'>, run: string, at: string): void {
+  const e = ledger.get(id);
+  if (e) ledger.put([{ ...e, pushed: { run, at, ...mark } }]);
 }
 
 /* ---------------------------------------------------------------- build */
@@ -119,7 +189,7 @@ function needsBuild(e: LedgerEntry, config: Config, platform: PlatformConfig): b
 export function buildWork(ledger: Ledger, config: Config, only: Only): BuildWorkItem[] {
   const out: BuildWorkItem[] = [];
   for (const e of ledger.all()) {
-    if (e.status !== 'ready' || e.closed || !e.apply || !matches(e, only)) continue;
+    if (e.status !== 'ready' || e.closed || !e.apply || !matches(e, only) || approval(e, config) === undefined) continue;
     const c = builtCommit(e.apply.result);
     if (!c) continue;
     const platforms = platformsFor(config, e.repo).filter((p) => needsBuild(e, config, p)).map((p) => p.name);
@@ -156,6 +226,35 @@ export function recordBuild(ledger: Ledger, config: Config, r: BuildRecord, runD
   ledger.put([{ ...e, builds: { ...e.builds, [r.platform]: { run, at, record: absoluteRecord(r, runDir), ...(retry ? { retry } : {}), inputs: platform ? buildInputs(config, e.repo, platform) : '' } }, published }]);
 }
 
+/* ---------------------------------------------------------------- test */
+
+/** Build records (absolute paths) of platforms whose packages are built and not tested yet (apply.gate test). */
+export function testWork(ledger: Ledger, config: Config, only: Only): BuildRecord[] {
+  const out: BuildRecord[] = [];
+  for (const e of ledger.all()) {
+    if (e.status !== 'ready' || e.closed || !matches(e, only) || seriesGate(e, config) !== 'test' || approval(e, config) === undefined) continue;
+    for (const p of platformsFor(config, e.repo)) {
+      const b = e.builds[p.name];
+      if (!b || (b.record.state !== 'built' && b.record.state !== 'skipped') || binaryRpms(b.record.rpms).length === 0 || rpmsLost(b.record.rpms)) continue;
+      const t = e.tests?.[p.name];
+      if (t && !(t.result.state === 'error' || t.inputs !== testInputs(config, e.repo, p))) continue;
+      out.push(b.record);
+    }
+  }
+  return out;
+}
+
+/** Record one platform's checks and tests at once (a crash after it never tests it again). */
+export function recordTest(ledger: Ledger, config: Config, r: TestRecord, run: string, at: string): void {
+  const e = ledger.get(r.seriesId);
+  if (!e) return;
+  const platform = platformsFor(config, e.repo).find((p) => p.name === r.platform);
+  const retry: RetryWhen | undefined = r.state === 'passed' ? undefined : r.state === 'error' ? 'auto' : 'input';
+  const published = { ...e.published };
+  delete published[r.platform];
+  ledger.put([{ ...e, tests: { ...e.tests, [r.platform]: { run, at, result: r, ...(retry ? { retry } : {}), inputs: platform ? testInputs(config, e.repo, platform) : '' } }, published }]);
+}
+
 /* ---------------------------------------------------------------- publish */
 
 /** Build records (absolute paths) whose binary RPMs are not published yet on their platform. */
@@ -163,6 +262,8 @@ export function publishWork(ledger: Ledger, config: Config, only: Only): BuildRe
   const out: BuildRecord[] = [];
   for (const e of ledger.all()) {
     if (e.status !== 'ready' || e.closed || !matches(e, only)) continue;
+    // a gated series is published once its branch moved to it (the packages are what the branch holds)
+    if (e.apply?.staged !== undefined && !e.pushed?.ok) continue;
     for (const p of platformsFor(config, e.repo)) {
       const b = e.builds[p.name];
       if (!b || (b.record.state !== 'built' && b.record.state !== 'skipped') || binaryRpms(b.record.rpms).length === 0) continue;
@@ -205,8 +306,16 @@ export function requestRetry(ledger: Ledger, config: Config, id: string): Ledger
   } else {
     next.builds = Object.fromEntries(Object.entries(e.builds).filter(([, b]) => b.record.state === 'built' || b.record.state === 'skipped'));
     next.published = Object.fromEntries(Object.entries(e.published).filter(([, p]) => p.repo.status === 'published'));
+    if (e.tests) next.tests = Object.fromEntries(Object.entries(e.tests).filter(([, t]) => t.result.state === 'passed'));
+    if (e.pushed && !e.pushed.ok) delete next.pushed;
   }
   if (s.state === 'failed' || s.state === 'waiting') delete next.reported;
   ledger.put([next]);
   return next;
+}
+
+/** `patchline approve <id>`: a maintainer lets a series from an untrusted sender be built. */
+export function approveSeries(ledger: Ledger, id: string, by: string): void {
+  const e = ledger.get(id);
+  if (e) ledger.put([{ ...e, approved: { by, at: new Date().toISOString() } }]);
 }

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { PatchlineError } from '../core/errors.js';
+import { PatchlineError, type ErrorCode } from '../core/errors.js';
 import { runTool } from './tool.js';
 
 export interface RpmHeader {
@@ -12,7 +12,8 @@ export interface RpmHeader {
 const RPM_LEAD_MAGIC = 0xedabeedb;
 
 /** `rpm -qp` reads a non-RPM file as a manifest of other file names: check the lead first. */
-function assertRpmLead(file: string): void {
+/** `rpm -qp` reads a non-RPM file as a list of other files: check the lead's magic first (publish and the test step). */
+export function assertRpmLead(file: string, code: ErrorCode = 'EPUBLISH'): void {
   const buf = Buffer.alloc(4);
   const fd = openSync(file, 'r');
   try {
@@ -20,7 +21,7 @@ function assertRpmLead(file: string): void {
   } finally {
     closeSync(fd);
   }
-  if (buf.readUInt32BE(0) !== RPM_LEAD_MAGIC) throw new PatchlineError('EPUBLISH', `not an RPM file (no RPM lead): ${file}`, { input: file });
+  if (buf.readUInt32BE(0) !== RPM_LEAD_MAGIC) throw new PatchlineError(code, `not an RPM file (no RPM lead): ${file}`, { input: file });
 }
 
 /** Name, version, release and arch of an RPM file, by `rpm -qp`; a corrupt file is an EPUBLISH error naming it. */

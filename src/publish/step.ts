@@ -13,6 +13,7 @@ import { publishSettings, type PublishSettings } from './settings.js';
 import type { PublishedRepo, PublishResult } from './types.js';
 import type { BuildResult } from '../build/types.js';
 import { Ledger } from '../ledger/store.js';
+import { promoteGated } from '../apply/promote.js';
 import { publishWork, recordPublish } from '../ledger/work.js';
 
 function liveOrNone(s: PublishSettings, platform: string): string | undefined {
@@ -39,11 +40,14 @@ async function upload(s: PublishSettings, platforms: string[]): Promise<void> {
   await rsyncTree(s.root, s.remote!, { ...s.rsync, delete: true });
 }
 
-export const runPublishStep: StepRun = async ({ loaded, runDir, runId, log, options }) => {
+export const runPublishStep: StepRun = async (ctx) => {
+  const { loaded, runDir, runId, log, options } = ctx;
   const settings = publishSettings(loaded);
   const dryRun = options.dryRun === true;
   // the work comes from the ledger (every build whose RPMs are not published yet); a dry run recorded nothing there
   const ledger = Ledger.open(loaded.stateDir);
+  // first the gate: the branches move to the gated series that passed, then their packages are published
+  if (!dryRun) await promoteGated(ctx, ledger);
   const own = readResultIfExists(runDir, 'build');
   // the run's own build.json counts too for series the ledger does not know (a build.json written by hand)
   const build: BuildResult = dryRun
@@ -89,7 +93,7 @@ export const runPublishStep: StepRun = async ({ loaded, runDir, runId, log, opti
     progress.stop();
   }
   const result: PublishResult = { runId, destination: settings.destination, repos };
-  writeResult(runDir, 'publish', result);
+  writeResult(runDir, 'publish', result, { round: options.round as number | undefined });
   if (!dryRun) {
     const at = new Date().toISOString();
     for (const repo of repos) recordPublish(ledger, repo, (byPlatform.get(repo.platform) ?? []).map((r) => r.seriesId), runId, at);

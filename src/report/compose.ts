@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { ReportConfig, RepoConfig } from '../core/config-types.js';
 import { PatchlineError } from '../core/errors.js';
+import { authorAddress } from './author-address.js';
 import { entryOutcome, runOutcomes, seriesOutcome, type SeriesOutcome, type Stage } from './outcome.js';
 import type { RunFiles } from './run-files.js';
 import type { Templates } from './templates.js';
@@ -24,12 +25,16 @@ export const DEFAULT_FROM = 'patchline <patchline@localhost>';
 const TEMPLATE_OF: Record<Stage | 'success', string> = {
   harvest: 'harvest-problems',
   apply: 'apply-conflict',
+  approve: 'approval-needed',
   build: 'build-failure',
+  test: 'test-failure',
+  push: 'publish-failure', // a failed push waits for the next run: never mailed
   publish: 'publish-failure',
   success: 'success',
 };
 
 export function templateFor(o: SeriesOutcome): string {
+  if (o.held) return TEMPLATE_OF.approve;
   return TEMPLATE_OF[o.failed?.stage ?? 'success'];
 }
 
@@ -50,8 +55,15 @@ export interface MailPlan {
   attachments: Array<{ filename: string; path: string }>;
 }
 
-function seriesRecipients(report: ReportConfig, repos: Record<string, RepoConfig>, repo: string): string[] {
-  return [...new Set([...(repos[repo]?.report?.recipients ?? []), ...(report.recipients ?? [])])];
+/** The failure mails the series' author can act on (by sending a new version): copied to them unless report.copyAuthor says no. */
+const COPIED_TO_AUTHOR = new Set(['apply-conflict', 'build-failure', 'test-failure']);
+
+function seriesRecipients(report: ReportConfig, repos: Record<string, RepoConfig>, o: SeriesOutcome): string[] {
+  const listed = [...new Set([...(repos[o.series.repo]?.report?.recipients ?? []), ...(report.recipients ?? [])])];
+  // a copy: with no list configured the mail is only written (.eml), and stays so
+  const copy = listed.length > 0 && (repos[o.series.repo]?.report?.copyAuthor ?? report.copyAuthor ?? true) && COPIED_TO_AUTHOR.has(templateFor(o));
+  const author = copy ? authorAddress(o) : undefined;
+  return author && !listed.some((a) => a.toLowerCase() === author.toLowerCase()) ? [...listed, author] : listed;
 }
 
 /** The Message-ID local part of a series' outcome mail: the same in every run, so the mail is recognised wherever it is. */
@@ -86,7 +98,7 @@ function seriesPlan(files: RunFiles, o: SeriesOutcome, report: ReportConfig, rep
     key: o.series.id,
     ...(messageId ? { messageId } : {}),
     context: view,
-    to: seriesRecipients(report, repos, o.series.repo),
+    to: seriesRecipients(report, repos, o),
     ...(report.threadReplies !== false && thread ? { inReplyTo: thread } : {}),
     attachments: view.failedBuilds.flatMap((b) => (b.log?.attached && b.log.path ? [{ filename: `${b.platform}-${b.log.name}`, path: b.log.path }] : [])),
   };

@@ -4,9 +4,10 @@ import type { SeriesResult } from '../harvest/types.js';
 import type { PublishedRepo } from '../publish/types.js';
 import type { Standing } from '../ledger/progress.js';
 import type { LedgerEntry } from '../ledger/types.js';
+import type { TestRecord } from '../pkgtest/types.js';
 import type { RunFiles } from './run-files.js';
 
-export type Stage = 'harvest' | 'apply' | 'build' | 'publish';
+export type Stage = 'harvest' | 'apply' | 'approve' | 'build' | 'test' | 'push' | 'publish';
 export type StageStatus = 'passed' | 'failed' | 'skipped';
 
 /** One stage of one series (build and publish: one per platform): a JUnit test case, a status page cell. */
@@ -28,6 +29,10 @@ export interface SeriesOutcome {
   failed?: StageResult;
   /** For a failure that does not heal by itself: what the series waits for before it is tried again. */
   waitsFor?: string;
+  /** Applied on its staging ref, waiting for a maintainer's approval: why. */
+  held?: string;
+  /** The package checks and tests per platform (apply.gate test). */
+  tests: TestRecord[];
 }
 
 const notRun = (stage: Stage): string => `the ${stage} step did not run (no ${stage}.json in the run dir: it failed before writing it, or was never started)`;
@@ -88,7 +93,7 @@ export function seriesOutcome(files: RunFiles, series: SeriesResult): SeriesOutc
   const platforms = new Set(builds.map((b) => b.platform));
   const repos = files.publish?.repos.filter((r) => platforms.has(r.platform)) ?? [];
   const stages = skipAfter([[harvestStage(series)], [applyStage(files, apply)], buildStages(files, builds), publishStages(files, builds, repos)]);
-  return { series, apply, builds, repos, stages, failed: stages.find((s) => s.status === 'failed') };
+  return { series, apply, builds, repos, stages, failed: stages.find((s) => s.status === 'failed'), tests: [] };
 }
 
 /**
@@ -141,15 +146,42 @@ function ledgerPublishStages(e: LedgerEntry): StageResult[] {
     });
 }
 
+function ledgerApproveStage(e: LedgerEntry, s: Standing): StageResult[] {
+  if (!e.apply || e.apply.result.status === 'failed') return [];
+  if (s.state === 'held') return [{ stage: 'approve', status: 'skipped', message: s.reason ?? 'waiting for approval' }];
+  return e.approved ? [{ stage: 'approve', status: 'passed', message: `approved by ${e.approved.by}` }] : [];
+}
+
+function ledgerTestStages(e: LedgerEntry, s: Standing): StageResult[] {
+  const out: StageResult[] = Object.entries(e.tests ?? {}).map(([platform, t]): StageResult => {
+    const r = t.result;
+    if (r.state === 'passed') return { stage: 'test', platform, status: 'passed', message: `${r.checks.length} checks passed` };
+    const failedChecks = r.checks.filter((c) => c.state === 'failed').map((c) => `${c.name}${c.message ? `: ${c.message}` : ''}`).join('; ');
+    const what = failedChecks || r.message || r.error?.message || 'the checks could not run';
+    return t.retry === 'auto' ? { stage: 'test', platform, status: 'skipped', message: waiting(what) } : { stage: 'test', platform, status: 'failed', message: what };
+  });
+  if (s.stage === 'test' && s.state === 'pending') for (const platform of s.platforms ?? []) if (!e.tests?.[platform]) out.push({ stage: 'test', platform, status: 'skipped', message: 'not tested yet: the next run tests it' });
+  return out;
+}
+
+function ledgerPushStage(e: LedgerEntry, s: Standing): StageResult[] {
+  if (!e.apply?.staged) return [];
+  const target = `${e.repo}/${e.apply.target ?? e.branch}`;
+  if (e.pushed?.ok) return [{ stage: 'push', status: 'passed', message: `${target} moved to ${e.pushed.head?.slice(0, 12) ?? 'the series'}` }];
+  if (e.pushed) return [{ stage: 'push', status: 'skipped', message: waiting(e.pushed.message ?? 'the push failed') }];
+  if (s.stage === 'push') return [{ stage: 'push', status: 'skipped', message: `${target} moves to the series next` }];
+  return [{ stage: 'push', status: 'skipped', message: `the series is on ${e.apply.staged}; ${target} moves when its gate passes` }];
+}
+
 /** Everything the ledger says about one series, as the report shows it (the same shape as from the run files). */
 export function entryOutcome(e: LedgerEntry, s: Standing): SeriesOutcome {
-  const stages = skipAfter([[harvestStage(e.series)], [ledgerApplyStage(e)], ledgerBuildStages(e, s), ledgerPublishStages(e)]);
+  const stages = skipAfter([[harvestStage(e.series)], [ledgerApplyStage(e)], ledgerApproveStage(e, s), ledgerBuildStages(e, s), ledgerTestStages(e, s), ledgerPushStage(e, s), ledgerPublishStages(e)]);
   const failed = stages.find((x) => x.status === 'failed');
   const waitsFor =
     failed?.stage === 'apply'
       ? `It waits for a new version of the series or for ${e.repo}/${e.branch} to move; to try it again now: patchline retry ${e.id}`
-      : failed?.stage === 'build'
-        ? `It waits for a new version of the series or a change of the platform or spec settings; to build it again now: patchline retry ${e.id}`
+      : failed?.stage === 'build' || failed?.stage === 'test'
+        ? `It waits for a new version of the series or a change of the platform, spec or test settings; to ${failed.stage} it again now: patchline retry ${e.id}`
         : undefined;
   return {
     series: e.series,
@@ -159,5 +191,7 @@ export function entryOutcome(e: LedgerEntry, s: Standing): SeriesOutcome {
     stages,
     failed,
     ...(waitsFor ? { waitsFor } : {}),
+    ...(s.state === 'held' && s.reason ? { held: s.reason } : {}),
+    tests: Object.values(e.tests ?? {}).map((t) => t.result),
   };
 }

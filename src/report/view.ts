@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ApplyFailure } from '../apply/types.js';
 import type { BuildRecord } from '../build/types.js';
 import type { HarvestResult } from '../harvest/types.js';
 import type { SeriesOutcome, StageResult } from './outcome.js';
@@ -65,6 +66,15 @@ export function arrivals(harvest: HarvestResult | undefined) {
   return [...by.values()].sort((a, b) => a.repo.localeCompare(b.repo) || a.branch.localeCompare(b.branch));
 }
 
+/** A word for a POSIX shell: single-quoted, each ' inside as '\''. */
+const shellWord = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A shell line a person pastes in a clone of the repo: git am of the archived patch files on the recorded base stops where the apply did. */
+export function reproduceCommand(base: string | undefined, r: ApplyFailure['reproduce']): string | null {
+  if (!r || r.patches.length === 0 || !base || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(base)) return null;
+  return `git checkout --detach ${base} && git am${r.threeWay ? ' --3way' : ''} -- ${r.patches.map(shellWord).join(' ')}`;
+}
+
 export function seriesView(files: RunFiles, o: SeriesOutcome) {
   const s = o.series;
   const builds = o.builds.map((b) => buildView(files.runDir, b));
@@ -83,13 +93,30 @@ export function seriesView(files: RunFiles, o: SeriesOutcome) {
     },
     failed: o.failed ? stageView(o.failed) : null,
     waitsFor: o.waitsFor ?? null,
+    held: o.held ?? null,
+    tests: o.tests.map((t) => ({
+      platform: t.platform,
+      state: t.state,
+      nvr: t.nvr ?? null,
+      message: t.message ?? t.error?.message ?? null,
+      checks: t.checks.map((c) => ({ name: c.name, state: c.state, message: c.message ?? null, warnings: c.warnings ?? [], log: c.log ?? null })),
+    })),
     stages: o.stages.map(stageView),
     apply: o.apply
       ? {
           status: o.apply.status,
           baseCommit: o.apply.baseCommit ?? null,
           commits: o.apply.commits.map((c) => ({ sha: c.sha, short: c.sha.slice(0, 12), subject: c.subject, number: c.number })),
-          failure: f ? { kind: f.kind, patch: f.patch ? { number: f.patch.number, subject: f.patch.subject, file: f.patch.file } : null, files: f.files, message: f.message } : null,
+          failure: f
+            ? {
+                kind: f.kind,
+                patch: f.patch ? { number: f.patch.number, subject: f.patch.subject, file: f.patch.file } : null,
+                files: f.files,
+                message: f.message,
+                hunk: f.hunk ?? null,
+                reproduce: reproduceCommand(o.apply.baseCommit, f.reproduce),
+              }
+            : null,
         }
       : null,
     builds,

@@ -8,7 +8,7 @@ import { FIXTURE_ENV, makeRemote, removeDir, tempDir, writeTree } from '../suppo
 import { reconstructBase } from './base-tree.js';
 import { runApply, treeListing } from './helpers.js';
 
-const CORPUS = resolve(process.cwd(), '../shared/corpus');
+const CORPUS = resolve(process.cwd(), 'test/fixtures/corpus');
 
 interface ExpectedMessage {
   file: string;
@@ -51,7 +51,7 @@ describe('apply: the corpus through the real harvest, S1 v2, S3, S4, S5 onto fix
         stateDir: 'state',
         sources: [{ name: 'corpus', type: 'mbox', path: join(CORPUS, 'all.mbox') }],
         repos: { nbdkit: { url: 'remote.git', branches: ['master', 'stable-1.32'] } },
-        apply: { committer: { name: 'Patch Line', email: 'pl@example.org' } },
+        apply: { committer: { name: 'Patch Line', email: 'pl@example.org' }, gate: 'none', trustedSenders: ['*'] },
       }),
     );
     const stateDir = join(root, 'state');

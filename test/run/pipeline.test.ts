@@ -29,16 +29,16 @@ describe('patchline run: the chain', () => {
   test('all steps in table order, in one run dir', async () => {
     const { calls, execute } = steps({});
     const r = await runPipeline({ config: project() }, { execute, log: quiet });
-    expect(calls.map((c) => c.step)).toEqual(['harvest', 'apply', 'build', 'publish', 'report']);
+    expect(calls.map((c) => c.step)).toEqual(['harvest', 'apply', 'build', 'test', 'publish', 'report']);
     expect(new Set(calls.map((c) => c.runDir))).toEqual(new Set([r.runDir]));
     expect(r.runDir).toMatch(/state\/runs\/\d{8}T\d{6}Z/);
     expect(r.code).toBe(0);
   });
 
-  test('a failed stage stops the chain, report still runs, the run fails', async () => {
+  test('a failed stage does not stop the others (each takes its own work from the ledger); the run fails', async () => {
     const { calls, execute } = steps({ apply: 1 });
     const r = await runPipeline({ config: project() }, { execute, log: quiet });
-    expect(calls.map((c) => c.step)).toEqual(['harvest', 'apply', 'report']);
+    expect(calls.map((c) => c.step)).toEqual(['harvest', 'apply', 'build', 'test', 'publish', 'report']);
     expect(r.code).toBe(1);
   });
 
@@ -52,7 +52,7 @@ describe('patchline run: the chain', () => {
   test('partly failed goes on, and the run is partly failed', async () => {
     const { calls, execute } = steps({ build: 3 });
     const r = await runPipeline({ config: project() }, { execute, log: quiet });
-    expect(calls.map((c) => c.step)).toEqual(['harvest', 'apply', 'build', 'publish', 'report']);
+    expect(calls.map((c) => c.step)).toEqual(['harvest', 'apply', 'build', 'test', 'publish', 'report']);
     expect(r.code).toBe(3);
   });
 

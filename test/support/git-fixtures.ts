@@ -115,10 +115,14 @@ export function harvestJson(series: FixtureSeries[]): unknown {
 }
 
 /** A patchline.yaml in `dir` (sources are the harvest's business: one unused mbox). */
+/**
+ * A patchline.yaml for the apply tests: the branch moves at apply (gate none) and the fixture
+ * senders are trusted, unless the test says otherwise (the gate and the sender policy have their own tests).
+ */
 export function writeConfig(dir: string, repos: Record<string, unknown>, apply: Record<string, unknown> = {}): string {
   const path = join(dir, 'patchline.yaml');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path, stringify({ stateDir: 'state', sources: [{ name: 'list', type: 'mbox', path: 'list.mbox' }], repos, apply }));
+  writeFileSync(path, stringify({ stateDir: 'state', sources: [{ name: 'list', type: 'mbox', path: 'list.mbox' }], repos, apply: { gate: 'none', trustedSenders: ['@example.org', '@example.com'], ...apply } }));
   return path;
 }
 
