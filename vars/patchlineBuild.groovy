@@ -1,6 +1,4 @@
-/** Build stage: Koji or local rpmbuild; the Koji client certificate (PEM, cert + key) comes from a Secret file credential. */
+/** Build stage: Koji or local rpmbuild; Koji's client certificate and CA come from the `kojiCert` and `kojiCa` secret files when the call names them. */
 def call(Map config = [:]) {
-    String id = config.containsKey('kojiCredentialsId') ? config.kojiCredentialsId : 'patchline-koji-cert'
-    List bindings = id ? [file(credentialsId: id, variable: 'PATCHLINE_KOJI_CERT')] : []
-    return patchlineStep(config + [step: 'build', credentials: bindings])
+    return patchlineStep(config + [step: 'build', uses: ['kojiCert', 'kojiCa']])
 }

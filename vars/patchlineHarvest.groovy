@@ -1,6 +1,4 @@
-/** Harvest stage: reads the mail sources; the IMAP password comes from a Secret text credential. */
+/** Harvest stage: reads the mail sources; an IMAP source logs in with the `imap` credential when the call names it. */
 def call(Map config = [:]) {
-    String id = config.containsKey('imapCredentialsId') ? config.imapCredentialsId : 'patchline-imap'
-    List bindings = id ? [string(credentialsId: id, variable: 'PATCHLINE_IMAP_PASSWORD')] : []
-    return patchlineStep(config + [step: 'harvest', credentials: bindings])
+    return patchlineStep(config + [step: 'harvest', uses: ['imap']])
 }

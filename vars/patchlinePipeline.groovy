@@ -1,13 +1,28 @@
 /**
- * The whole patchline pipeline in one line, for a team's own Jenkinsfile:
- *   patchlinePipeline(config: 'patchline.yaml', imapCredentialsId: 'list-imap')
- * The same stages, parameters and triggers as this repo's Jenkinsfile (test/groovy checks they agree).
+ * The whole patchline pipeline, for a team's two-line Jenkinsfile (docs/jenkins.md):
+ *   @Library('patchline') _
+ *   patchlinePipeline(config: 'patchline.yaml', stateDir: '/var/lib/patchline/hello', credentials: [imap: 'hello-imap'])
+ * Nightly at 02:xx, "Build Now" with the defaults, or one repo/branch by parameters; every stage
+ * runs the patchline installed on the agent.
  */
+import groovy.transform.Field
+
+@Field
+static final List<String> OPTIONS = ['config', 'credentials', 'stateDir', 'label', 'cron', 'toolDir', 'fromCheckout']
+
 def call(Map config = [:]) {
-    Map credentials = config.subMap(['imapCredentialsId', 'kojiCredentialsId', 'smtpCredentialsId'])
-    Closure settings = { credentials + [config: params.CONFIG, repo: params.REPO, branch: params.BRANCH, dryRun: params.DRY_RUN, scratch: params.SCRATCH] }
+    for (Object option in config.keySet()) {
+        if (!(option in OPTIONS)) {
+            error("patchlinePipeline: unknown option '${option}' (known: ${OPTIONS.join(', ')}; docs/jenkins.md)")
+        }
+    }
+    Map fixed = config.subMap(['credentials', 'stateDir', 'toolDir', 'fromCheckout'])
+    // read when a stage runs: the parameters of this build, on the agent; a pull-request build (CHANGE_ID) is always a dry run
+    Closure settings = { fixed + [config: params.CONFIG, repo: params.REPO, branch: params.BRANCH, dryRun: params.DRY_RUN || (env.CHANGE_ID as boolean), scratch: params.SCRATCH] }
     pipeline {
-        agent any
+        agent {
+            label(config.label ?: '')
+        }
         options {
             disableConcurrentBuilds()
             buildDiscarder(logRotator(numToKeepStr: '90'))
@@ -25,10 +40,7 @@ def call(Map config = [:]) {
         stages {
             stage('Prepare') {
                 steps {
-                    sh 'npm ci --no-audit --no-fund && npm run build'
-                    dir('patchline-run') {
-                        deleteDir()
-                    }
+                    patchlineTool(settings())
                 }
             }
             stage('Harvest') {
@@ -44,6 +56,11 @@ def call(Map config = [:]) {
             stage('Build') {
                 steps {
                     patchlineBuild(settings())
+                }
+            }
+            stage('Test') {
+                steps {
+                    patchlineTest(settings())
                 }
             }
             stage('Publish') {

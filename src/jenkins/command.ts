@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../core/config.js';
+import { configOption } from '../core/config-discovery.js';
 import { ExitCode, asPatchlineError } from '../core/errors.js';
 import { redact } from '../core/secrets.js';
 import type { BuildRequest } from './job.js';
@@ -33,7 +34,7 @@ async function setup(opts: JenkinsOptions) {
 /** `patchline jenkins install|build|status`: the job on a Jenkins, through its REST API (npm `jenkins`). */
 export function registerJenkinsCommand(program: Command, onExit: (code: ExitCode) => void): void {
   const jenkins = new Command('jenkins').description('create/update the Jenkins job, trigger a build, show its status (JENKINS_URL, JENKINS_USER, JENKINS_API_TOKEN)');
-  const withConfig = (cmd: Command) => cmd.requiredOption('-c, --config <file>', 'patchline.yaml (its jenkins: section)', process.env.PATCHLINE_CONFIG).option('--poll-interval <seconds>', 'seconds between polls of the queue and the log', '1');
+  const withConfig = (cmd: Command) => cmd.addOption(configOption('patchline.yaml (its jenkins: section)')).option('--poll-interval <seconds>', 'seconds between polls of the queue and the log', '1');
 
   jenkins.addCommand(
     withConfig(new Command('install').description('create the job from the generated config.xml, or update it')).action(async (opts: JenkinsOptions) =>

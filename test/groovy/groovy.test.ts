@@ -1,11 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stepCommand } from '../../src/core/step.js';
+import { STEP_NAMES } from '../../src/steps.js';
 
 /**
  * vars/ and the Jenkinsfile under Debian's groovy (2.4, the version Jenkins bundles), all cases in
- * one JVM (test/groovy/run-tests.groovy); each case is reported here as its own test.
+ * one JVM (test/groovy/run-tests.groovy); each case is reported here as its own test. The fake
+ * patchline the vars run takes exactly the options the real subcommands take, read here from the
+ * real CLI's definitions: an option a var passes that patchline does not know fails the case.
  */
 function javaHome(): string {
   if (process.env.JAVA_HOME) return process.env.JAVA_HOME;
@@ -13,12 +18,21 @@ function javaHome(): string {
   return dirname(dirname(realpathSync(java)));
 }
 
+/** "<step> <--option> <1 if it takes a value>" for every option of every step subcommand. */
+function optionLines(): string {
+  return STEP_NAMES.flatMap((name) => stepCommand(name, () => undefined).options.map((o) => `${name} ${o.long} ${o.required || o.optional ? 1 : 0}`)).join('\n') + '\n';
+}
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const run = spawnSync('groovy', ['-cp', resolve(root, 'test/groovy'), resolve(root, 'test/groovy/run-tests.groovy'), root], {
+const tmp = mkdtempSync(join(tmpdir(), 'pl-groovy-'));
+const options = join(tmp, 'patchline-options.txt');
+writeFileSync(options, optionLines());
+const run = spawnSync('groovy', ['-cp', resolve(root, 'test/groovy'), resolve(root, 'test/groovy/run-tests.groovy'), root, options], {
   encoding: 'utf8',
   env: { ...process.env, JAVA_HOME: javaHome() },
   maxBuffer: 16 * 1024 * 1024,
 });
+rmSync(tmp, { recursive: true, force: true });
 const cases = run.stdout
   .split('\n')
   .filter((l) => /^(PASS|FAIL)\t/.test(l))
@@ -28,10 +42,16 @@ const cases = run.stdout
   });
 
 describe('Jenkins library (groovy)', () => {
+  test('the options the fake patchline takes are the real ones', () => {
+    expect(optionLines()).toContain('build --scratch 0\n');
+    expect(optionLines()).toContain('harvest --run-dir 1\n');
+    expect(optionLines()).not.toContain('harvest --scratch');
+  });
+
   test('the groovy runner ran and reported its cases', () => {
     expect(run.error).toBeUndefined();
     expect(run.stderr).toBe('');
-    expect(cases.length).toBeGreaterThanOrEqual(20);
+    expect(cases.length).toBeGreaterThanOrEqual(30);
     expect(run.status).toBe(cases.some((c) => c.verdict === 'FAIL') ? 1 : 0);
   });
 
