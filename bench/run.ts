@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../src/core/paths.js';
 import { Ledger } from '../src/ledger/store.js';
 
-const TOOLS = ['git', 'rpmbuild', 'rpmspec', 'rpm', 'createrepo_c', 'rsync'];
+const TOOLS = ['git', 'rpmbuild', 'rpmspec', 'rpm', 'createrepo_c', 'rsync', 'bwrap', 'rpmlint', 'dnf'];
 const TARGET_SECONDS = 1;
 
 function which(tool: string): string {
@@ -106,3 +106,56 @@ console.log(`  runs           ${quiet.map((q) => q.toFixed(3)).join(' ')} s`);
 console.log(`  median         ${median.toFixed(3)} s   target < ${QUIET_TARGET_SECONDS} s: ${median < QUIET_TARGET_SECONDS ? 'met' : 'NOT met'}`);
 rmSync(work, { recursive: true, force: true });
 rmSync(shims, { recursive: true, force: true });
+
+/**
+ * Issue 14: the build sandbox's cost per build. The demo package's SRPM rebuilt with
+ * `build.sandbox: bwrap` and with `none` (plain rpmbuild, scrubbed environment), alternating, and
+ * a whole local build (rpmspec reads, rpmbuild -bs, --rebuild) the same way; medians of 7 each.
+ * Target: the sandbox adds <= 10 % or <= 0.2 s per build, whichever is larger.
+ */
+async function benchSandbox(): Promise<void> {
+  const { cpSync, mkdirSync } = await import('node:fs');
+  const { buildSrpm } = await import('../src/rpm/srpm.js');
+  const { rebuildWithRpmbuild } = await import('../src/rpm/rebuild.js');
+  const { readSpec } = await import('../src/rpm/spec.js');
+  const root = mkdtempSync(join(tmpdir(), 'patchline-bench-sandbox-'));
+  chmodSync(root, 0o755); // the sandbox user reads the spec and sources (as in a run dir)
+  const sources = join(root, 'SOURCES');
+  mkdirSync(sources);
+  cpSync(join(PACKAGE_ROOT, 'examples/demo/hello'), join(root, 'hello-1.0'), { recursive: true });
+  spawnSync('tar', ['-czf', join(sources, 'hello-1.0.tar.gz'), '-C', root, 'hello-1.0']);
+  const spec = join(root, 'hello.spec');
+  cpSync(join(root, 'hello-1.0/hello.spec'), spec);
+  const srpm = await buildSrpm(spec, sources, join(root, 'srpm'), {}, 'none');
+  const modes = ['bwrap', 'none'] as const;
+  const rounds = 7;
+  let n = 0;
+  const time = async (work: () => Promise<unknown>): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    await work();
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  const kinds = {
+    'rpmbuild --rebuild': (mode: (typeof modes)[number]) => rebuildWithRpmbuild(srpm, join(root, `job-${n++}`), { sandbox: mode }),
+    'whole local build': async (mode: (typeof modes)[number]) => {
+      const job = join(root, `job-${n++}`);
+      await readSpec(spec, {}, mode);
+      await readSpec(spec, { dist: '%{nil}' }, mode);
+      const own = await buildSrpm(spec, sources, job, {}, mode);
+      const out = await rebuildWithRpmbuild(own, job, { sandbox: mode });
+      if (!out.ok) throw new Error(`the ${mode} build failed: ${out.message}`);
+    },
+  };
+  console.log(`the build sandbox (bubblewrap) against plain rpmbuild, the demo package, median of ${rounds} alternating runs`);
+  for (const [name, build] of Object.entries(kinds)) {
+    const seconds: Record<string, number[]> = { bwrap: [], none: [] };
+    for (let i = 0; i < rounds; i++) for (const mode of i % 2 ? [...modes].reverse() : modes) seconds[mode]!.push(await time(() => build(mode)));
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const [boxed, plain] = [med(seconds.bwrap!), med(seconds.none!)];
+    const cost = boxed - plain;
+    const allowed = Math.max(0.1 * plain, 0.2);
+    console.log(`  ${name.padEnd(19)} sandboxed ${boxed.toFixed(3)} s, plain ${plain.toFixed(3)} s: +${cost.toFixed(3)} s (${((cost / plain) * 100).toFixed(0)} %)   target <= ${allowed.toFixed(3)} s: ${cost <= allowed ? 'met' : 'NOT met'}`);
+  }
+  rmSync(root, { recursive: true, force: true });
+}
+await benchSandbox();

@@ -89,8 +89,17 @@ export function checkSources(config: Config): ConfigProblem[] {
     }
     const insecure = source.type === 'imap' ? imapSecurityProblem(source) : undefined;
     if (insecure) problems.push(insecure);
+    if (source.route) problems.push(...sourceRouteProblems(`sources.${i}.route`, source.route, config));
   }
   return problems;
+}
+
+/** A source's default route names a configured repo and one of its branches (only those are ever touched). */
+function sourceRouteProblems(path: string, route: { repo: string; branch: string }, config: Config): ConfigProblem[] {
+  const repo = Object.hasOwn(config.repos, route.repo) ? config.repos[route.repo] : undefined;
+  if (!repo) return [{ path: `${path}.repo`, message: `${quote(route.repo)} is not a configured repo (known: ${Object.keys(config.repos).join(', ') || 'none'})` }];
+  if (!repo.branches.includes(route.branch)) return [{ path: `${path}.branch`, message: `${quote(route.branch)} is not a configured branch of repo ${route.repo} (known: ${repo.branches.join(', ')})` }];
+  return [];
 }
 
 // ---- repos ---------------------------------------------------------------------------------
@@ -101,6 +110,11 @@ export function checkRepos(config: Config): ConfigProblem[] {
     if (!isSafeRefWord(repo)) problems.push({ path: `repos.${repo}`, message: `${quote(repo)} is not usable as a repo name (${REF_WORD_RULE})` });
     for (const [i, branch] of rc.branches.entries()) {
       if (!isSafeRefWord(branch)) problems.push({ path: `repos.${repo}.branches.${i}`, message: `${quote(branch)} is not a usable branch name (${REF_WORD_RULE})` });
+    }
+    // test names are the JUnit case names and the log file names of the test step
+    const names = (rc.tests ?? []).map((t) => t.name);
+    for (const [i, name] of names.entries()) {
+      if (names.indexOf(name) !== i) problems.push({ path: `repos.${repo}.tests.${i}.name`, message: `${quote(name)} is used twice; test names must be unique per repo` });
     }
   }
   return problems;
@@ -166,7 +180,7 @@ export function checkApply(config: Config): ConfigProblem[] {
 
 // ---- build ---------------------------------------------------------------------------------
 
-export const RELEASE_PLACEHOLDERS = ['date', 'shortsha', 'sha'] as const;
+export const RELEASE_PLACEHOLDERS = ['date', 'datetime', 'shortsha', 'sha'] as const;
 const SCM_URL_PLACEHOLDERS = ['repo', 'sha'] as const;
 
 /** Platform keys that only one builder reads: set for the other, they would be silently ignored. */
@@ -189,7 +203,22 @@ export function checkBuild(config: Config): ConfigProblem[] {
   if (build.submit === 'scm' && build.scmUrl === undefined && platforms.some((p) => p.builder === 'koji')) {
     problems.push({ path: 'build.scmUrl', message: 'required when build.submit is scm and a platform is built by Koji (e.g. git+https://src.example.org/{repo}.git#{sha})' });
   }
+  if (build.scmUrl !== undefined) problems.push(...scmUrlProblems(build.scmUrl));
   return [...problems, ...placeholderProblems('build.release', build.release, RELEASE_PLACEHOLDERS), ...placeholderProblems('build.scmUrl', build.scmUrl, SCM_URL_PLACEHOLDERS)];
+}
+
+/** The git URL schemes Koji's builder takes as SCM sources (koji.daemon.SCM); any other source is read as the path of an uploaded SRPM. */
+const KOJI_GIT_SCHEMES = ['git://', 'git+http://', 'git+https://', 'git+rsync://', 'git+ssh://'] as const;
+
+/** Koji builds a git commit from `<scheme>://host/repo.git#<commit>`: a known scheme, and the commit in the fragment. */
+function scmUrlProblems(url: string): ConfigProblem[] {
+  if (!KOJI_GIT_SCHEMES.some((s) => url.startsWith(s))) {
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url)?.[0];
+    return [{ path: 'build.scmUrl', message: `${quote(url)}: Koji builds from ${KOJI_GIT_SCHEMES.join(', ')} URLs only${scheme ? `, and reads a ${scheme} source as the path of an uploaded SRPM` : ''}` }];
+  }
+  const hash = url.indexOf('#');
+  if (hash < 0 || !url.slice(hash).includes('{sha}')) return [{ path: 'build.scmUrl', message: `${quote(url)}: Koji needs the commit in the URL's fragment, e.g. ...#{sha}` }];
+  return [];
 }
 
 // ---- publish -------------------------------------------------------------------------------

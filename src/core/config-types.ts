@@ -13,6 +13,8 @@ export interface Person {
 interface SourceBase {
   name: string;
   subjectPattern?: string;
+  /** Where mail without branch and repo words in its tag goes (one list per repository); a tag naming them wins. */
+  route?: { repo: string; branch: string };
 }
 
 export interface ImapSourceConfig extends SourceBase {
@@ -26,15 +28,26 @@ export interface ImapSourceConfig extends SourceBase {
   tlsRejectUnauthorized?: boolean;
 }
 
-export interface FileSourceConfig extends SourceBase {
-  type: 'mbox' | 'maildir';
+export interface MboxSourceConfig extends SourceBase {
+  type: 'mbox';
+  path: string;
+  /** mboxo (default: as git am reads an mbox) or mboxrd (`>From ` lines lose one `>`, git mailsplit --mboxrd). */
+  format?: 'mboxo' | 'mboxrd';
+}
+
+export interface MaildirSourceConfig extends SourceBase {
+  type: 'maildir';
   path: string;
 }
+
+export type FileSourceConfig = MboxSourceConfig | MaildirSourceConfig;
 
 export type SourceConfig = ImapSourceConfig | FileSourceConfig;
 
 export interface HarvestConfig {
   maxMessageBytes?: number;
+  /** A patch whose commit message (the text before its diff) is larger is quarantined (default 1 MiB). */
+  maxBodyBytes?: number;
   /** Parse threads (0: parse on the main thread). */
   parseWorkers?: number;
 }
@@ -50,6 +63,10 @@ export interface ApplyConfig {
   linkUrl?: string;
   push?: boolean;
   searchDepth?: number;
+  /** When the branch moves: at apply (none), once built (build), once built and tested (test, the default). */
+  gate?: 'none' | 'build' | 'test';
+  /** Senders whose series are built without a maintainer's approval: addresses, or domains as `@example.org`. */
+  trustedSenders?: string[];
 }
 
 /** Per-repo overrides of `apply:`. */
@@ -58,6 +75,28 @@ export interface RepoApplyConfig {
   pushPattern?: string;
   linkUrl?: string;
   order?: 'arrival' | 'harvest';
+  gate?: 'none' | 'build' | 'test';
+  /** Added to apply.trustedSenders for this repo. */
+  trustedSenders?: string[];
+}
+
+/** A test command of a repo, run in the build sandbox over the installed packages. */
+export interface TestCommandConfig {
+  name: string;
+  /** The command as an argument array (no shell), or one string split on spaces. */
+  run: string[] | string;
+  /** Seconds (default test.timeout). */
+  timeout?: number;
+}
+
+/** test (the package checks and tests of the test step). */
+export interface TestConfig {
+  /** Seconds a test command may take (default 300). */
+  timeout?: number;
+  /** How the packages are installed into a throwaway root: dnf --installroot (with the platform's repos), rpm -i --root, or not at all. */
+  install?: 'dnf' | 'rpm' | 'none';
+  /** rpmlint on every built RPM (default true). */
+  rpmlint?: boolean;
 }
 
 /** build (resources/schemas/config/build.schema.json). */
@@ -69,6 +108,8 @@ export interface PlatformConfig {
   dist?: string;
   arch?: string;
   mock?: string;
+  /** Base yum repos (URLs) the packages are installed against in the test step (dnf --installroot). */
+  repos?: string[];
 }
 
 export interface BuildConfig {
@@ -86,6 +127,8 @@ export interface BuildConfig {
   packager?: string;
   retries?: number;
   timeout?: number;
+  /** Where rpm tools run on a spec from the mail (docs/decisions/build-sandbox.md). */
+  sandbox?: 'bwrap' | 'none';
 }
 
 export type RepoBuildConfig = ({ spec: string; specFile?: never } | { specFile: string; spec?: never }) & { package?: string };
@@ -97,6 +140,10 @@ export interface RepoConfig {
   apply?: RepoApplyConfig;
   build?: RepoBuildConfig;
   report?: RepoReportConfig;
+  /** Test commands run over the installed packages (test step). */
+  tests?: TestCommandConfig[];
+  /** An rpmlintrc for this repo's packages (relative to the config file). */
+  rpmlintrc?: string;
 }
 
 /** publish (resources/schemas/config/publish.schema.json). */
@@ -116,6 +163,8 @@ export interface ReportConfig {
   /** Catch-all recipients. */
   recipients?: string[];
   threadReplies?: boolean;
+  /** Also send a series' failure mails to its author (default true; a repo's report.copyAuthor overrides it). */
+  copyAuthor?: boolean;
   smtp?: SmtpConfig;
   /** Where to look for a mail whose SMTP transaction was cut off before the server's answer. */
   deliveryCheck?: DeliveryCheckConfig;
@@ -140,6 +189,8 @@ export interface SmtpConfig {
 
 export interface RepoReportConfig {
   recipients?: string[];
+  /** Also send this repo's failure mails to the series' author (default: report.copyAuthor, else true). */
+  copyAuthor?: boolean;
 }
 
 /** `jenkins:`: the job `patchline jenkins install|build|status` manages (config/jenkins.schema.json). */
@@ -166,6 +217,7 @@ export interface Config {
   apply?: ApplyConfig;
   platforms?: PlatformConfig[];
   build?: BuildConfig;
+  test?: TestConfig;
   publish?: PublishConfig;
   report?: ReportConfig;
   jenkins?: JenkinsConfig;

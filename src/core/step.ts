@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from './config.js';
+import { configOption, enableConfigDiscovery } from './config-discovery.js';
 import { ExitCode, PatchlineError, asPatchlineError } from './errors.js';
 import { createLogger } from './log.js';
 import { resolveRunDir } from './results.js';
@@ -11,7 +12,7 @@ import { lockStateDir } from '../run/lock.js';
 /** The options every step shares, added to a commander command. */
 export function addCommonOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-c, --config <file>', 'patchline.yaml', process.env.PATCHLINE_CONFIG)
+    .addOption(configOption())
     .option('--run-dir <dir>', 'run directory (default: <state>/runs/<UTC timestamp> for harvest, the latest run for later steps)')
     .option('--state-dir <dir>', 'state directory (default: stateDir of the config)')
     .option('--repo <repo>', 'only this configured repo')
@@ -81,9 +82,11 @@ export async function runCommand(cmd: Command, argv: string[]): Promise<void> {
 
 /** Entry of dist/steps/<step>.js. */
 export async function stepMain(name: StepName): Promise<void> {
-  const cmd = stepCommand(name, (code) => {
-    process.exitCode = code;
-  });
+  const cmd = enableConfigDiscovery(
+    stepCommand(name, (code) => {
+      process.exitCode = code;
+    }),
+  );
   cmd.name(`node dist/steps/${name}.js`);
   await runCommand(cmd, process.argv.slice(2));
 }

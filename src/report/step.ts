@@ -17,7 +17,7 @@ import { junitXml } from './junit.js';
 import { mailDir, readOutbox, storeMails } from './outbox.js';
 import { readRunFiles, runDate, type RunFiles } from './run-files.js';
 import { smtpSender } from './smtp.js';
-import { readHistory, renderStatusPage } from './status-page.js';
+import { writeStatusPages } from './status-page.js';
 import { loadTemplates } from './templates.js';
 
 /** Send what an outbox still holds of the mails `owned` names; without SMTP configured or reachable, the .eml files wait. */
@@ -168,7 +168,7 @@ export const runReportStep: StepRun = async (ctx) => {
     mails = await composeMails(planMails(files, report, loaded.config.repos, harvestFiles), templates, { from: report.smtp?.from ?? DEFAULT_FROM, runId: files.runId, date: runDate(files) ?? now });
     storeMails(runDir, mails);
     writeFileAtomic(join(reportDir, 'junit.xml'), junitXml(files));
-    writeFileAtomic(join(reportDir, 'status.html'), renderStatusPage(readHistory(runDir, log), loaded.config, reportDir, templates, now));
+    await writeStatusPages({ loaded, runDir, files, templates, log, now, dryRun });
     log.info(`report: ${mails.length} mails, junit.xml and status.html written to ${reportDir}`);
   } catch (err) {
     if (err instanceof PatchlineError && err.code === 'EREPORT') {

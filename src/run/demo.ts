@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { PACKAGE_ROOT } from '../core/paths.js';
 import { readResultIfExists } from '../core/results.js';
 import { Git } from '../git/git.js';
+import { statusPageOf } from '../report/status-page.js';
 import { runPipeline } from './pipeline.js';
 
 export const DEMO_SOURCE = join(PACKAGE_ROOT, 'examples', 'demo');
@@ -40,8 +41,12 @@ export async function seedRemote(remote: string, files: string, branches: string
   }
 }
 
+/** Where `patchline demo` works without --dir: beside where it is run. */
+export const DEFAULT_DEMO_DIR = 'patchline-demo';
+
 /** Copy the demo into `dir` (unless it is already there) and return its config path. */
 function prepareDemoDir(dir: string): string {
+  mkdirSync(dir, { recursive: true });
   for (const name of DEMO_FILES) {
     if (!existsSync(join(dir, name))) cpSync(join(DEMO_SOURCE, name), join(dir, name), { recursive: true });
   }
@@ -57,13 +62,13 @@ function listFiles(dir: string, pattern: RegExp): string[] {
 }
 
 /** The lines `patchline demo` ends with: where to look. */
-function whereToLook(remote: string, runDir: string | undefined, log: Logger): void {
+function whereToLook(remote: string, stateDir: string, runDir: string | undefined, log: Logger): void {
   log.info(`  git repo:     ${remote}  (git -C ${remote} log --oneline main)`);
   if (!runDir) return;
   const report = join(runDir, 'report');
   const mails = listFiles(report, /\.eml$/);
   log.info(`  mails:        ${mails.length ? mails.join('\n                ') : `none in ${report}`}`);
-  log.info(`  status page:  ${join(report, 'status.html')}`);
+  log.info(`  status page:  ${statusPageOf(stateDir)}`);
   for (const repo of readResultIfExists(runDir, 'publish')?.repos ?? []) log.info(`  yum repo:     ${repo.url} (${repo.platform}: ${repo.packages.length} packages)`);
   log.info(`  run dir:      ${runDir}`);
 }
@@ -73,10 +78,13 @@ function whereToLook(remote: string, runDir: string | undefined, log: Logger): v
  * on the first run, runs every step, and says where the results are.
  */
 export async function runDemo(opts: { dir?: string; quiet?: boolean }, log: Logger = createLogger()): Promise<ExitCode> {
-  const config = opts.dir ? prepareDemoDir(resolve(opts.dir)) : join(DEMO_SOURCE, 'patchline.yaml');
+  // never in the package itself: it may be read-only (installed) or a source tree
+  const config = prepareDemoDir(resolve(opts.dir ?? DEFAULT_DEMO_DIR));
   let remote: string;
+  let stateDir: string;
   try {
     const loaded = loadConfig(config);
+    stateDir = loaded.stateDir;
     const [name, repo] = Object.entries(loaded.config.repos)[0]!;
     remote = resolveFrom(loaded.baseDir, repo.url);
     if (!existsSync(remote)) {
@@ -94,7 +102,7 @@ export async function runDemo(opts: { dir?: string; quiet?: boolean }, log: Logg
   } else {
     log.info(`patchline demo: done (exit ${summary.code}). Where to look:`);
   }
-  whereToLook(remote, summary.nothingNew ? previousRunWithReport(summary.runDir) : summary.runDir, log);
+  whereToLook(remote, stateDir, summary.nothingNew ? previousRunWithReport(summary.runDir) : summary.runDir, log);
   return summary.code;
 }
 
@@ -109,8 +117,8 @@ function previousRunWithReport(runDir: string | undefined): string | undefined {
 export function registerDemoCommand(program: Command, onExit: (code: ExitCode) => void): void {
   program.addCommand(
     new Command('demo')
-      .description('run the whole pipeline on the bundled example (examples/demo) on this machine')
-      .option('--dir <dir>', 'work in a copy of the demo in this directory (default: examples/demo, results in examples/demo/.work)')
+      .description('run the whole pipeline on the bundled example (examples/demo) on this machine, in a copy of it')
+      .option('--dir <dir>', `work in a copy of the demo in this directory, results in <dir>/.work (default: ./${DEFAULT_DEMO_DIR})`)
       .option('-q, --quiet', 'only warnings and the summary')
       .action(async (opts: { dir?: string; quiet?: boolean }) => onExit(await runDemo(opts))),
   );

@@ -155,7 +155,7 @@ describe('build', () => {
   });
 
   test('an unknown placeholder in build.release', () => {
-    expect(refusal({ ...base, build: { release: '0.{date}.git{shortSha}' } })).toContain('build.release: "0.{date}.git{shortSha}": unknown placeholder {shortSha} (placeholders: {date} {shortsha} {sha})');
+    expect(refusal({ ...base, build: { release: '0.{date}.git{shortSha}' } })).toContain('build.release: "0.{date}.git{shortSha}": unknown placeholder {shortSha} (placeholders: {date} {datetime} {shortsha} {sha})');
   });
 
   test('an unknown placeholder in build.scmUrl', () => {
