@@ -2,8 +2,6 @@ import { Command } from 'commander';
 import { configOption } from '../core/config-discovery.js';
 import { ExitCode, asPatchlineError } from '../core/errors.js';
 import { redact } from '../core/secrets.js';
-import { checkConfig } from './check.js';
-import { describeCheckProblem } from './problem.js';
 
 interface CheckFlags {
   config: string;
@@ -21,6 +19,8 @@ export function registerCheckCommand(program: Command, onExit: (code: ExitCode) 
       .option('--connect', 'also log in to the IMAP sources and the SMTP server')
       .action(async (flags: CheckFlags) => {
         try {
+          // the checks load imapflow, nodemailer and the Koji client: only when check runs, not at every CLI start
+          const [{ checkConfig }, { describeCheckProblem }] = await Promise.all([import('./check.js'), import('./problem.js')]);
           const report = await checkConfig(flags.config, { stateDir: flags.stateDir, connect: flags.connect });
           for (const p of report.problems) process.stdout.write(redact(describeCheckProblem(p)) + '\n');
           const n = report.problems.length;
