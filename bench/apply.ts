@@ -81,7 +81,8 @@ async function main(): Promise<void> {
     const runDir = join(stateDir, 'runs', '20261121T000000Z');
     writeResult(runDir, 'harvest', harvestFor(stateDir, files));
     const config = join(root, 'patchline.yaml');
-    writeFileSync(config, stringify({ stateDir: 'state', sources: [{ name: 'list', type: 'mbox', path: 'list.mbox' }], repos: { big: { url: 'upstream.git', branches: ['master'] } } }));
+    // gate none: the branch moves at apply, as plain git am's result is compared with it (the gate's push is publish's)
+    writeFileSync(config, stringify({ stateDir: 'state', sources: [{ name: 'list', type: 'mbox', path: 'list.mbox' }], repos: { big: { url: 'upstream.git', branches: ['master'] } }, apply: { gate: 'none', trustedSenders: ['*'] } }));
     console.log(`  series: ${files.length} patches from git format-patch ${base.slice(0, 12)}..work`);
 
     // Warm clones (the steady state: the apply step keeps its clone under the state dir).

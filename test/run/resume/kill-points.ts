@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { PatchlineRun, RunControl } from './spawn.js';
+import { seededRandom } from '../../harvest/support.js';
 
 export const STAGES = ['harvest', 'apply', 'build', 'publish', 'report'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -83,17 +84,8 @@ export function windowsOf(timeline: Timeline): Window[] {
   ];
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The harvest tests' seeded PRNG (mulberry32), uniform in [0, 1). */
+export const prng = seededRandom;
 
 /** PATCHLINE_SEED when set (a replay), else a fresh one. */
 export function chooseSeed(): number {
