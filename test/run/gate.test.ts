@@ -21,7 +21,7 @@ interface Project {
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.org' } }).trim();
 
 /** One patch mail in the demo's subject grammar, made by git format-patch from an edit of the seeded package. */
-function patchMail(p: Project, opts: { from: string; subject: string; date: string; file: string; edit: (text: string) => string; messageId: string }): string {
+function patchMail(p: Project, opts: { from: string; subject: string; date: string; file: string; edit: (text: string) => string; messageId: string; version?: number }): string {
   const work = mkdtempSync(join(tmpdir(), 'pl-gate-work-'));
   git(work, 'clone', '-q', p.remote, '.');
   writeFileSync(join(work, opts.file), opts.edit(readFileSync(join(work, opts.file), 'utf8')));
@@ -29,7 +29,7 @@ function patchMail(p: Project, opts: { from: string; subject: string; date: stri
   const mail = git(work, 'format-patch', '-1', '--stdout')
     .replace(/^From: .*$/m, `From: ${opts.from}`)
     .replace(/^Date: .*$/m, `Date: ${opts.date}`)
-    .replace(/^Subject: .*$/m, `Message-Id: <${opts.messageId}>\nSubject: [main PATCH hello] ${opts.subject}`);
+    .replace(/^Subject: .*$/m, `Message-Id: <${opts.messageId}>\nSubject: [main PATCH${opts.version ? ` v${opts.version}` : ''} hello] ${opts.subject}`);
   return mail + '\n\n';
 }
 
@@ -104,6 +104,27 @@ describe('gate and sender policy', () => {
     expect(second.code).toBe(0);
     expect(subjects(p)).toEqual(['README: more words', 'hello 1.0']);
     expect(refs(p).some((r) => r.includes('staging'))).toBe(false);
+  });
+});
+
+describe('a new version of a series whose build failed', () => {
+  test('is built (the old version is superseded and never built again), and reaches the branch', async () => {
+    const p = await project(
+      (q) => patchMail(q, { from: 'Ada Lovelace <ada@example.org>', subject: 'hello: quieter build', date: 'Fri, 20 Nov 2026 09:00:00 +0000', file: 'hello.spec', edit: breakBuild, messageId: 'v1-1@example.org' }),
+      ['@example.org'],
+    );
+    const first = await patchline(p, 'run');
+    expect(first.stderr).toMatch(/build: .*hello-quieter-build-v1.* failed/);
+    expect(subjects(p)).toEqual(['hello 1.0']);
+    // v2 of the same series, replying to v1: it fixes the spec
+    const v2 = patchMail(p, { from: 'Ada Lovelace <ada@example.org>', subject: 'hello: quieter build', date: 'Sat, 21 Nov 2026 09:00:00 +0000', file: 'hello.spec', edit: (spec) => spec.replace('%build\n', '%build\ntrue\n'), messageId: 'v2-1@example.org', version: 2 });
+    writeFileSync(join(p.dir, 'list.mbox'), readFileSync(join(p.dir, 'list.mbox'), 'utf8') + v2.replace(/^Subject: /m, 'In-Reply-To: <v1-1@example.org>\nReferences: <v1-1@example.org>\nSubject: '));
+    const second = await patchline(p, 'run');
+    expect(second.stderr).toMatch(/build: .*hello-quieter-build-v2.* built/);
+    expect(second.stderr).not.toMatch(/build: .*hello-quieter-build-v1/);
+    expect(subjects(p)).toEqual(['hello: quieter build', 'hello 1.0']);
+    const status = JSON.parse((await patchline(p, 'status', '--json')).stdout);
+    expect(status.branches[0].counts).toMatchObject({ done: 1, superseded: 1, failed: 0 });
   });
 });
 
