@@ -54,13 +54,12 @@ export function applyWork(ledger: Ledger, only: Only): ApplyWork {
     if (e.status !== 'ready' || e.closed || !matches(e, only)) continue;
     const a = e.apply;
     if (a && a.result.status !== 'failed') continue;
-    if (a && a.retry === 'input') {
-      if (a.result.failure?.kind !== 'conflict' || !a.tip) {
-        // refused: the refusal is checked again (the config may have changed); same refusal, no change recorded
-        if (a.result.failure?.kind !== 'refused') continue;
-      } else {
-        conflictTips.set(e.id, a.tip);
-      }
+    if (a?.retry === 'input') {
+      const kind = a.result.failure?.kind;
+      // a conflict is taken again only if its branch moved (apply looks); a refusal is checked again
+      // (the config may have changed: the same refusal records no change); anything else waits
+      if (kind === 'conflict' && a.tip) conflictTips.set(e.id, a.tip);
+      else if (kind !== 'refused') continue;
     }
     series.push(e.series);
   }

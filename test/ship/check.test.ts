@@ -3,12 +3,13 @@
  * remotes, a real dovecot and SMTP server for --connect, the CLI as it is installed (dist/).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startDovecot, type Dovecot } from '../support/dovecot.js';
 import { commitFiles, makeRemote, tempDir } from '../support/git-fixtures.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { snapshot } from './support.js';
 
 const CLI = resolve('dist/src/cli.js');
 const SPEC = 'Name: hello\nVersion: 1.0\nRelease: 1\nSummary: hi\nLicense: MIT\nSource0: hello-1.0.tar.gz\n%description\nhi\n';
@@ -30,15 +31,6 @@ function checkAsync(args: string[], env: NodeJS.ProcessEnv): Promise<ReturnType<
   });
 }
 
-/** Every path under `dir` with size and mtime. */
-function snapshot(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((f) => {
-      const st = statSync(join(dir, f));
-      return `${f} ${st.size} ${st.mtimeMs}`;
-    })
-    .sort();
-}
 
 /** A project: a bare remote with the spec on main and stable, an mbox, a config beside them. */
 async function project(config: (remote: string) => Record<string, unknown>): Promise<{ dir: string; file: string; remote: string }> {

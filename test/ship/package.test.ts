@@ -4,9 +4,10 @@
  * installed `patchline` works from anywhere and never writes into its own install dir.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { snapshot } from './support.js';
 
 const ROOT = resolve(process.cwd());
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -22,15 +23,6 @@ function ok(r: SpawnSyncReturns<string>): string {
   return r.stdout;
 }
 
-/** Every file under `dir` with its size and mtime: what a command wrote there shows up. */
-function snapshot(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((f) => {
-      const st = statSync(join(dir, f));
-      return `${f} ${st.size} ${st.mtimeMs}`;
-    })
-    .sort();
-}
 
 /** `patchline demo --dir`, `patchline check` in it and `patchline --version` from an installed copy. */
 function expectWorkingInstall(bin: string, installDir: string): void {
