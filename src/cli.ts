@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { enableConfigDiscovery } from './core/config-discovery.js';
 import { PACKAGE_ROOT } from './core/paths.js';
+import type { ExitCode } from './core/errors.js';
 import { runCommand, stepCommand } from './core/step.js';
 import { STEP_NAMES } from './steps.js';
 import { registerInspectCommand } from './harvest/inspect-command.js';
@@ -16,6 +17,9 @@ import { registerDemoCommand } from './run/demo.js';
 import { registerJenkinsCommand } from './jenkins/command.js';
 import { registerLedgerCommands } from './ledger/command.js';
 import { registerCheckCommand } from './check/command.js';
+import { registerUpstreamCommands } from './upstream/command.js';
+import { registerTrackCommands } from './tracking/command.js';
+import { registerServeCommands } from './tracking/serve-command.js';
 
 /** The version of the installed package (its package.json). */
 function packageVersion(): string {
@@ -51,6 +55,12 @@ export function buildProgram(): Command {
   registerCheckCommand(program, (code) => {
     process.exitCode = code;
   });
+  const onExit = (code: ExitCode): void => {
+    process.exitCode = code;
+  };
+  registerUpstreamCommands(program, onExit);
+  registerTrackCommands(program, onExit);
+  registerServeCommands(program, onExit);
   return program;
 }
 

@@ -3,6 +3,12 @@
  * truth; test/core/config.test.ts checks these types against it with typed example configs.
  */
 
+import type { UpstreamConfig } from '../upstream/config-types.js';
+import type { ServeConfig, TrackingConfig } from '../tracking/config-types.js';
+
+export type * from '../upstream/config-types.js';
+export type * from '../tracking/config-types.js';
+
 export type SecretRef = { env: string } | { file: string };
 
 export interface Person {
@@ -222,4 +228,7 @@ export interface Config {
   report?: ReportConfig;
   jenkins?: JenkinsConfig;
   run?: RunConfig;
+  upstream?: UpstreamConfig;
+  tracking?: TrackingConfig;
+  serve?: ServeConfig;
 }

@@ -32,6 +32,9 @@ export const ERROR_CODES = {
   EREPORT: ExitCode.failed, // template or mail failure
   ETOOL: ExitCode.failed, // an external tool is missing or crashed
   EJENKINS: ExitCode.failed, // the Jenkins API refused us
+  EUPSTREAM: ExitCode.failed, // upstream continuous packaging: a project cannot be fetched, built or published
+  ETRACK: ExitCode.failed, // upstream tracking: an item, a scan or its review
+  EAUTH: ExitCode.failed, // the tracking API refused the credentials
   EINTERNAL: ExitCode.failed, // a bug: should never be seen
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -122,6 +122,9 @@ function objectRows(loc: Located, prefix: string, set: SchemaSet, extraRequired 
     });
     const s = child.schema;
     if (s.type === 'object' && s.properties && Object.keys(s.properties).length > 0) rows.push(...objectRows(child, `${key}.`, set));
+    // a map of named objects (upstream.projects.<name>): the rows of one entry
+    const entry = s.type === 'object' && typeof s.additionalProperties === 'object' ? set.resolve(s.additionalProperties, child.file) : undefined;
+    if (entry?.schema.type === 'object' && entry.schema.properties) rows.push(...objectRows(entry, `${key}.<name>.`, set));
     const item = s.type === 'array' && s.items ? set.resolve(s.items, child.file) : undefined;
     if (item?.schema.type === 'object' && item.schema.properties) rows.push(...objectRows(item, `${key}[].`, set));
   }
