@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rsyncTree } from '../publish/rsync.js';
 import { publishSettings } from '../publish/settings.js';
-import { STATUS_DIR } from '../report/status-page.js';
 import type { LoadedConfig } from '../core/config.js';
 import { unwritableDir } from './files.js';
 import { reason, type CheckProblem } from './problem.js';
@@ -17,11 +16,8 @@ export async function publishProblems(loaded: LoadedConfig): Promise<CheckProble
   } catch (err) {
     return [{ where: 'publish', message: reason(err) }];
   }
+  // (a platform or layout taking the status page's name is refused when the config loads: config-checks.ts)
   const problems: CheckProblem[] = [];
-  const clash = (loaded.config.platforms ?? []).findIndex((p) => p.name === STATUS_DIR);
-  if (clash >= 0 && loaded.config.publish?.destination !== undefined) {
-    problems.push({ where: `platforms.${clash}.name`, message: `"${STATUS_DIR}" is taken beside the repos by the status page: name the platform otherwise` });
-  }
   // a remote destination is built in a local mirror first
   const local = unwritableDir(settings.root);
   if (local) problems.push({ where: settings.remote ? 'stateDir' : where, message: `${settings.root}: ${local}` });

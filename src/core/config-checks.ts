@@ -6,6 +6,7 @@
  */
 import { PatchlineError } from './errors.js';
 import type { Config, ImapSourceConfig, SmtpConfig } from './config-types.js';
+import { DEFAULT_LAYOUT, LAYOUT_PLACEHOLDERS, isSafeKey, keysClash, layoutKey } from '../publish/layout.js';
 
 /** One mistake in the config: its dotted path, and the bad value with what is expected. */
 export interface ConfigProblem {
@@ -228,7 +229,40 @@ export function isRemoteDestination(dest: string): boolean {
   return /^(?:[^@/:\s]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:/.test(dest);
 }
 
-const REPO_NAME_PLACEHOLDERS = ['platform'] as const;
+const REPO_NAME_PLACEHOLDERS = LAYOUT_PLACEHOLDERS;
+/** Names beside the repos that are not repos: the status page (report/status-page.ts STATUS_DIR). */
+export const RESERVED_PUBLISH_NAMES = ['status'];
+
+/**
+ * publish.layout gives every configured repo/branch on every platform a safe path of its own:
+ * no repo holds two platforms, none sits inside another, none takes a reserved name.
+ */
+function layoutProblems(config: Config): ConfigProblem[] {
+  const layout = config.publish?.layout ?? DEFAULT_LAYOUT;
+  const own = placeholderProblems('publish.layout', layout, LAYOUT_PLACEHOLDERS);
+  if (own.length > 0) return own;
+  const path = 'publish.layout';
+  const platformOf = new Map<string, string>();
+  for (const platform of (config.platforms ?? []).map((p) => p.name)) {
+    for (const [repo, rc] of Object.entries(config.repos)) {
+      for (const branch of rc.branches) {
+        if (!isSafeRefWord(repo) || !isSafeRefWord(branch)) continue; // checkRepos says why
+        const key = layoutKey(layout, { platform, repo, branch });
+        if (!isSafeKey(key)) return [{ path, message: `${quote(layout)} gives ${quote(key)} for ${repo}/${branch} on ${platform}: not a relative path (no empty, "." or ".." part)` }];
+        if (RESERVED_PUBLISH_NAMES.includes(key.split('/')[0]!)) return [{ path, message: `${quote(layout)} gives ${quote(key)} for ${repo}/${branch} on ${platform}: "${key.split('/')[0]}" is taken beside the repos (the status page)` }];
+        const other = platformOf.get(key);
+        if (other !== undefined && other !== platform) return [{ path, message: `${quote(layout)} puts platforms ${other} and ${platform} into one repo ${quote(key)}: put {platform} in it` }];
+        platformOf.set(key, platform);
+      }
+    }
+  }
+  const keys = [...platformOf.keys()];
+  for (const a of keys) {
+    const b = keys.find((k) => keysClash(a, k));
+    if (b !== undefined) return [{ path, message: `${quote(layout)} gives ${quote(a)} and ${quote(b)}: one repo would sit inside the other (set publish.layout so they differ, e.g. "{platform}/{repo}/{branch}" or "{platform}/{repo}-{branch}")` }];
+  }
+  return [];
+}
 
 export function checkPublish(config: Config): ConfigProblem[] {
   const publish = config.publish ?? {};
@@ -236,7 +270,7 @@ export function checkPublish(config: Config): ConfigProblem[] {
   if (publish.destination !== undefined && isRemoteDestination(publish.destination) && publish.baseUrl === undefined) {
     problems.push({ path: 'publish.baseUrl', message: `required when publish.destination is remote (${quote(publish.destination)}): the http(s) URL the repos are served under` });
   }
-  return [...problems, ...placeholderProblems('publish.repoName', publish.repoName, REPO_NAME_PLACEHOLDERS)];
+  return [...problems, ...placeholderProblems('publish.repoName', publish.repoName, REPO_NAME_PLACEHOLDERS), ...layoutProblems(config)];
 }
 
 // ---- report --------------------------------------------------------------------------------

@@ -158,7 +158,9 @@ export interface PublishConfig {
   destination?: string;
   baseUrl?: string;
   keep?: number;
-  /** Repo id in the .repo file; `{platform}` is replaced. */
+  /** Each repo's path under the destination: `{platform}`, `{repo}`, `{branch}` (default `{platform}/{repo}-{branch}`). */
+  layout?: string;
+  /** Repo id in the .repo file; `{platform}`, `{repo}`, `{branch}` are replaced (`/` becomes `-`). */
   repoName?: string;
   rsync?: { options?: string[]; rsh?: string };
 }

@@ -268,13 +268,14 @@ export function publishWork(ledger: Ledger, config: Config, only: Only): BuildRe
       if (!b || (b.record.state !== 'built' && b.record.state !== 'skipped') || binaryRpms(b.record.rpms).length === 0) continue;
       if (e.published[p.name]?.repo.status === 'published') continue;
       if (rpmsLost(b.record.rpms)) continue; // build takes it again first
-      out.push(b.record);
+      // the branch names the repo it goes to (publish.layout); records of older ledgers lack it
+      out.push({ ...b.record, repo: e.repo, branch: e.branch });
     }
   }
   return out;
 }
 
-/** Record a platform's publication for every series whose RPMs it took. */
+/** Record a repo's publication (a platform, for one repo/branch) for every series whose RPMs it took. */
 export function recordPublish(ledger: Ledger, repo: PublishedRepo, seriesIds: readonly string[], run: string, at: string): void {
   const changed: LedgerEntry[] = [];
   for (const id of new Set(seriesIds)) {

@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../core/config.js';
 import { asPatchlineError } from '../core/errors.js';
 import { PACKAGES_DIR, liveGeneration, readManifest, type ManifestEntry } from '../publish/generations.js';
 import { publishSettings } from '../publish/settings.js';
+import type { PublishTarget } from '../publish/layout.js';
 
 /** A package of the repo that serves a platform now. */
 export interface PublishedRpm extends ManifestEntry {
@@ -18,14 +19,14 @@ export interface ServingRepo {
 }
 
 /**
- * What the publish destination serves for a platform now: its live generation and the packages
- * of its manifest (a remote destination is read from its local mirror, which publish keeps).
- * The one place that knows publish's layout: a per-branch layout changes only this.
+ * What the publish destination serves now for a platform and repo/branch (publish.layout): its
+ * live generation and the packages of its manifest (a remote destination is read from its local
+ * mirror, which publish keeps).
  */
-export function servingRepo(loaded: LoadedConfig, platform: string): ServingRepo {
+export function servingRepo(loaded: LoadedConfig, target: PublishTarget): ServingRepo {
   try {
     const s = publishSettings(loaded);
-    const live = liveGeneration(s.root, platform);
+    const live = liveGeneration(s.root, s.target(target).key);
     if (!live) return { packages: [] };
     const dir = join(s.root, live);
     if (!existsSync(dir)) return { packages: [] };

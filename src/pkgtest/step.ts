@@ -38,16 +38,19 @@ export const runTestStep: StepRun = async ({ loaded, runDir, runId, log, options
     .filter((b) => (only.repo === undefined || b.repo === only.repo) && (only.branch === undefined || b.branch === only.branch))
     .map((b) => absoluteRecord(b, runDir));
   const builds: BuildRecord[] = dryRun ? own : [...testWork(ledger, config, only), ...own.filter((b) => !ledger.get(b.seriesId))];
+  // what serves each build's platform and repo/branch now (publish.layout): its NVR order and file conflicts are checked against it
   const serving = new Map<string, ServingRepo | Error>();
-  const servingOf = (platform: string): ServingRepo => {
-    if (!serving.has(platform)) {
+  const servingOf = (build: BuildRecord): ServingRepo => {
+    const target = { platform: build.platform, repo: build.repo, branch: build.branch ?? ledger.get(build.seriesId)?.branch ?? '' };
+    const key = `${target.platform}\0${target.repo}\0${target.branch}`;
+    if (!serving.has(key)) {
       try {
-        serving.set(platform, servingRepo(loaded, platform));
+        serving.set(key, servingRepo(loaded, target));
       } catch (err) {
-        serving.set(platform, asPatchlineError(err, 'EPUBLISH'));
+        serving.set(key, asPatchlineError(err, 'EPUBLISH'));
       }
     }
-    const s = serving.get(platform)!;
+    const s = serving.get(key)!;
     if (s instanceof Error) throw s;
     return s;
   };
@@ -64,7 +67,7 @@ export const runTestStep: StepRun = async ({ loaded, runDir, runId, log, options
           build,
           settings: settings[i]!,
           dir: join(runDir, 'test', safeName(build.seriesId), build.platform),
-          serving: servingOf(build.platform),
+          serving: servingOf(build),
           sameLine: (id) => {
             const e = ledger.get(id);
             return e !== undefined && e.repo === build.repo && e.branch === build.branch;

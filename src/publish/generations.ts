@@ -1,33 +1,62 @@
 import { copyFileSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { PatchlineError, isErrno } from '../core/errors.js';
 import { tempNameFor, writeJsonAtomic } from '../core/fsutil.js';
 import type { PublishedPackage } from './types.js';
 
 /**
- * The layout of a publish root: `<root>/<platform>` is a symlink the web server follows, to
- * one generation dir `<root>/<platform>.<run-id>` holding Packages/, repodata/, the .repo
- * file, index.html and packages.json (what each RPM is and which series it came from).
+ * The layout of a publish root: each repo's key (publish.layout, e.g. `el9/qemu-master`) is a
+ * symlink the web server follows, to one generation dir beside it (`el9/qemu-master.<run-id>`)
+ * holding Packages/, repodata/, the .repo file, index.html and packages.json (what each RPM is
+ * and which series it came from). The symlink's target is the generation's own name, so the
+ * tree stays valid wherever it is copied (rsync to a web server).
+ * Generations are named by their path relative to the root.
  */
 export const PACKAGES_DIR = 'Packages';
 const MANIFEST = 'packages.json';
+/** The suffix of a generation: `.<run id>` (the run dir's name), `-N` when a run published twice; not a temp name. */
+const GENERATION_SUFFIX = /^\.(?!tmp-)[A-Za-z0-9_-]+$/;
 
 export type ManifestEntry = Omit<PublishedPackage, 'url'>;
 
-/** The generation serving now, or undefined when the platform was never published. */
-export function liveGeneration(root: string, platform: string): string | undefined {
-  const live = join(root, platform);
+/** The parent dirs of a key must be dirs: a symlink there is a repo of another layout (one repo per platform, before 0.2). */
+function assertRealParents(root: string, key: string): void {
+  let dir = root;
+  for (const part of key.split('/').slice(0, -1)) {
+    dir = join(dir, part);
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    if (st.isSymbolicLink() || !st.isDirectory()) {
+      throw new PatchlineError(
+        'EPUBLISH',
+        `${dir} is a repo of another layout (publish.layout puts repos under it: ${key}): set publish.layout: "{platform}" to keep one repo per platform, or move ${dir} and its generations away`,
+        { input: dir },
+      );
+    }
+  }
+}
+
+/** The generation serving `key` now (relative to the root), or undefined when it was never published. */
+export function liveGeneration(root: string, key: string): string | undefined {
+  const live = join(root, key);
   let st;
   try {
     st = lstatSync(live);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;
     throw err;
   }
   if (!st.isSymbolicLink()) {
-    throw new PatchlineError('EPUBLISH', `${live} is not a symlink to a generation: move it away (patchline switches <platform> atomically as a symlink)`, { input: live });
+    throw new PatchlineError('EPUBLISH', `${live} is not a symlink to a generation: move it away (patchline switches each repo atomically as a symlink)`, { input: live });
   }
-  return readlinkSync(live);
+  const target = readlinkSync(live);
+  // a target with a slash was not made by patchline: follow it only inside the same dir
+  return posix.join(posix.dirname(key), basename(target));
 }
 
 export function readManifest(genDir: string): ManifestEntry[] {
@@ -43,10 +72,11 @@ export function writeManifest(genDir: string, entries: ManifestEntry[]): void {
   writeJsonAtomic(join(genDir, MANIFEST), entries);
 }
 
-/** A fresh generation name: `<platform>.<run-id>`, suffixed when this run already published once. */
-export function newGenerationName(root: string, platform: string, runId: string): string {
-  let name = `${platform}.${runId}`;
-  for (let n = 2; existsSync(join(root, name)); n++) name = `${platform}.${runId}-${n}`;
+/** A fresh generation of `key` (relative to the root): `<key>.<run-id>`, suffixed when this run already published once. */
+export function newGenerationName(root: string, key: string, runId: string): string {
+  assertRealParents(root, key);
+  let name = `${key}.${runId}`;
+  for (let n = 2; existsSync(join(root, name)); n++) name = `${key}.${runId}-${n}`;
   return name;
 }
 
@@ -72,11 +102,11 @@ export function seedGeneration(genDir: string, previousDir: string | undefined):
   if (existsSync(join(previousDir, 'repodata'))) cpSync(join(previousDir, 'repodata'), join(genDir, 'repodata'), { recursive: true });
 }
 
-/** Point `<root>/<platform>` at the generation in one rename(): readers see the old repo or the new one. */
-export function switchLive(root: string, platform: string, generation: string): void {
-  const live = join(root, platform);
+/** Point `<root>/<key>` at the generation (beside it) in one rename(): readers see the old repo or the new one. */
+export function switchLive(root: string, key: string, generation: string): void {
+  const live = join(root, key);
   const tmp = tempNameFor(live);
-  symlinkSync(generation, tmp);
+  symlinkSync(basename(generation), tmp);
   try {
     renameSync(tmp, live);
   } catch (err) {
@@ -85,13 +115,14 @@ export function switchLive(root: string, platform: string, generation: string): 
   }
 }
 
-/** Remove all but the newest `keep` generations of a platform; the live one always stays. */
-export function pruneGenerations(root: string, platform: string, keep: number): string[] {
-  const live = liveGeneration(root, platform);
-  const prefix = `${platform}.`;
-  const gens = readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name.startsWith(prefix) && !d.name.includes('.tmp-') && !d.name.slice(prefix.length).includes('.'))
-    .map((d) => ({ name: d.name, mtime: statSync(join(root, d.name)).mtimeMs }))
+/** Remove all but the newest `keep` generations of a repo; the live one always stays. */
+export function pruneGenerations(root: string, key: string, keep: number): string[] {
+  const live = liveGeneration(root, key);
+  const dir = join(root, dirname(key));
+  const prefix = basename(key);
+  const gens = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name.startsWith(prefix) && GENERATION_SUFFIX.test(d.name.slice(prefix.length)))
+    .map((d) => ({ name: posix.join(posix.dirname(key), d.name), mtime: statSync(join(dir, d.name)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime || b.name.localeCompare(a.name));
   const removed: string[] = [];
   let kept = live ? 1 : 0;

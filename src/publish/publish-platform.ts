@@ -8,28 +8,36 @@ import { PACKAGES_DIR, linkOrCopy, liveGeneration, newGenerationName, pruneGener
 import { readRpmHeader } from './rpm-header.js';
 import { repoFileName, writeRepoFiles } from './repo-files.js';
 import type { PublishSettings } from './settings.js';
+import type { PublishTarget } from './layout.js';
 import type { PublishedPackage, PublishedRepo } from './types.js';
 
+/** One repo to publish into: a platform and repo/branch (its key under the root from publish.layout). */
+export type RepoTarget = PublishTarget & { key: string; repoName: string };
+
 export interface PlatformJob {
-  platform: string;
+  target: RepoTarget;
   runId: string;
   incoming: IncomingRpm[];
   now: Date;
 }
 
-export const repoUrl = (s: PublishSettings, platform: string): string => `${s.baseUrl}/${encodeURIComponent(platform)}/`;
+/** The URL a repo is served under: baseUrl + its key, each part URL-encoded. */
+export const repoUrl = (s: PublishSettings, key: string): string => `${s.baseUrl}/${key.split('/').map(encodeURIComponent).join('/')}/`;
 
 const withUrls = (entries: ManifestEntry[], url: string): PublishedPackage[] => entries.map((e) => ({ ...e, url: `${url}${PACKAGES_DIR}/${encodeURIComponent(e.file)}` }));
 
-/** publish.json's view of a platform whose live repo is `generation` (or none). */
-export function describeRepo(s: PublishSettings, platform: string, generation: string | undefined, added: string[]): PublishedRepo {
-  const url = repoUrl(s, platform);
+/** publish.json's view of a repo whose live generation is `generation` (or none). */
+export function describeRepo(s: PublishSettings, target: RepoTarget, generation: string | undefined, added: string[]): PublishedRepo {
+  const url = repoUrl(s, target.key);
   return {
-    platform,
+    platform: target.platform,
+    repo: target.repo,
+    branch: target.branch,
+    key: target.key,
     status: 'published',
-    path: s.remote ? `${s.remote}/${platform}` : join(s.root, platform),
+    path: s.remote ? `${s.remote}/${target.key}` : join(s.root, target.key),
     url,
-    repoFileUrl: url + repoFileName(s.repoName(platform)),
+    repoFileUrl: url + repoFileName(target.repoName),
     ...(generation ? { generation } : {}),
     packages: generation ? withUrls(readManifest(join(s.root, generation)), url) : [],
     added,
@@ -37,14 +45,15 @@ export function describeRepo(s: PublishSettings, platform: string, generation: s
 }
 
 /**
- * Build the platform's next generation beside the live one (previous RPMs + this run's,
+ * Build the repo's next generation beside the live one (previous RPMs + this run's,
  * createrepo_c metadata, .repo, index.html), then switch the live symlink to it. Until the
  * switch nothing the web server sees changes; on any failure the half-built dir is removed.
  */
 export async function publishPlatform(s: PublishSettings, job: PlatformJob, templates: Templates): Promise<PublishedRepo> {
-  const previous = liveGeneration(s.root, job.platform);
+  const { target } = job;
+  const previous = liveGeneration(s.root, target.key);
   const headers = await Promise.all(job.incoming.map(async (rpm) => ({ rpm, header: await readRpmHeader(rpm.path) })));
-  const generation = newGenerationName(s.root, job.platform, job.runId);
+  const generation = newGenerationName(s.root, target.key, job.runId);
   const genDir = join(s.root, generation);
   try {
     seedGeneration(genDir, previous ? join(s.root, previous) : undefined);
@@ -55,11 +64,11 @@ export async function publishPlatform(s: PublishSettings, job: PlatformJob, temp
     const entries = [...kept, ...headers.map(({ rpm, header }) => ({ ...header, file: basename(rpm.path), seriesId: rpm.seriesId, publishedAt }))];
     writeManifest(genDir, entries);
     await createRepoMetadata(genDir, { update: previous !== undefined });
-    const url = repoUrl(s, job.platform);
-    writeRepoFiles(genDir, { platform: job.platform, repoName: s.repoName(job.platform), url, runId: job.runId, publishedAt, packages: withUrls(entries, url) }, templates);
-    switchLive(s.root, job.platform, generation);
-    pruneGenerations(s.root, job.platform, s.keep);
-    return describeRepo(s, job.platform, generation, added);
+    const url = repoUrl(s, target.key);
+    writeRepoFiles(genDir, { platform: target.platform, repoName: target.repoName, url, runId: job.runId, publishedAt, packages: withUrls(entries, url) }, templates);
+    switchLive(s.root, target.key, generation);
+    pruneGenerations(s.root, target.key, s.keep);
+    return describeRepo(s, target, generation, added);
   } catch (err) {
     rmSync(genDir, { recursive: true, force: true });
     throw asPatchlineError(err, 'EPUBLISH');

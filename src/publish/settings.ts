@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import { checkPublish, configError, isRemoteDestination } from '../core/config-checks.js';
+import { DEFAULT_LAYOUT, DEFAULT_REPO_NAME, layoutKey, repoId, type PublishTarget } from './layout.js';
 
 export { isRemoteDestination } from '../core/config-checks.js';
 
@@ -14,7 +15,8 @@ export interface PublishSettings {
   destination: string;
   baseUrl: string;
   keep: number;
-  repoName: (platform: string) => string;
+  /** The repo of a platform and repo/branch: its path under the root, and its .repo id. */
+  target: (t: PublishTarget) => PublishTarget & { key: string; repoName: string };
   rsync: { options?: string[]; rsh?: string };
 }
 
@@ -28,14 +30,15 @@ export function publishSettings(loaded: LoadedConfig): PublishSettings {
   const problems = checkPublish(loaded.config);
   if (problems.length > 0) throw configError(problems, loaded.file);
   const baseUrl = (cfg.baseUrl ?? pathToFileURL(root).href).replace(/\/+$/, '');
-  const pattern = cfg.repoName ?? 'patchline-{platform}';
+  const layout = cfg.layout ?? DEFAULT_LAYOUT;
+  const repoName = cfg.repoName ?? DEFAULT_REPO_NAME;
   return {
     root,
     remote,
     destination: remote ?? root,
     baseUrl,
     keep: cfg.keep ?? 3,
-    repoName: (platform) => pattern.split('{platform}').join(platform),
+    target: (t) => ({ ...t, key: layoutKey(layout, t), repoName: repoId(repoName, t) }),
     rsync: cfg.rsync ?? {},
   };
 }

@@ -5,9 +5,9 @@ import { readResult, readResultIfExists, writeResult } from '../core/results.js'
 import type { StepRun } from '../core/step-context.js';
 import { resolveFrom } from '../core/config.js';
 import { loadTemplates } from '../report/templates.js';
-import { fetchRpms, rpmsByPlatform } from './collect.js';
+import { fetchRpms, rpmsByRepo } from './collect.js';
 import { liveGeneration } from './generations.js';
-import { describeRepo, publishPlatform } from './publish-platform.js';
+import { describeRepo, publishPlatform, type RepoTarget } from './publish-platform.js';
 import { rsyncTree } from './rsync.js';
 import { publishSettings, type PublishSettings } from './settings.js';
 import type { PublishedRepo, PublishResult } from './types.js';
@@ -16,17 +16,17 @@ import { Ledger } from '../ledger/store.js';
 import { promoteGated } from '../apply/promote.js';
 import { publishWork, recordPublish } from '../ledger/work.js';
 
-function liveOrNone(s: PublishSettings, platform: string): string | undefined {
+function liveOrNone(s: PublishSettings, key: string): string | undefined {
   try {
-    return liveGeneration(s.root, platform);
+    return liveGeneration(s.root, key);
   } catch {
     return undefined;
   }
 }
 
-/** A platform that could not be published: the previous generation (if any) still serves. */
-function failedRepo(s: PublishSettings, platform: string, previous: string | undefined, err: PatchlineError): PublishedRepo {
-  return { ...describeRepo(s, platform, previous, []), status: 'failed', error: err.toJSON() };
+/** A repo that could not be published: the previous generation (if any) still serves. */
+function failedRepo(s: PublishSettings, target: RepoTarget, previous: string | undefined, err: PatchlineError): PublishedRepo {
+  return { ...describeRepo(s, target, previous, []), status: 'failed', error: err.toJSON() };
 }
 
 /**
@@ -34,8 +34,8 @@ function failedRepo(s: PublishSettings, platform: string, previous: string | und
  * (the live symlinks left out), then the symlinks and the deletions, so the remote switches
  * only once every file of the new generation is there.
  */
-async function upload(s: PublishSettings, platforms: string[]): Promise<void> {
-  const exclude = platforms.map((p) => `/${p}`);
+async function upload(s: PublishSettings, keys: string[]): Promise<void> {
+  const exclude = keys.map((k) => `/${k}`);
   await rsyncTree(s.root, s.remote!, { ...s.rsync, exclude, delete: false });
   await rsyncTree(s.root, s.remote!, { ...s.rsync, delete: true });
 }
@@ -55,38 +55,39 @@ export const runPublishStep: StepRun = async (ctx) => {
     : { runId, startedAt: '', finishedAt: '', builds: [...publishWork(ledger, loaded.config, options), ...(own?.builds ?? []).filter((b) => !ledger.get(b.seriesId))] };
   const userTemplates = loaded.config.report?.templatesDir;
   const templates = loadTemplates(userTemplates ? resolveFrom(loaded.baseDir, userTemplates) : undefined);
-  const byPlatform = rpmsByPlatform(build);
+  const { repos: byRepo, unplaced } = rpmsByRepo(build, settings, loaded.config);
+  for (const id of unplaced) log.warn(`publish: ${id}: its build record names no branch and its repo has several: not published (build it again with patchline build)`);
   const repos: PublishedRepo[] = [];
-  const progress = createProgress('publish', [...byPlatform.values()].reduce((n, l) => n + l.length, 0));
+  const progress = createProgress('publish', [...byRepo.values()].reduce((n, g) => n + g.refs.length, 0));
   const now = new Date();
   const previous = new Map<string, string | undefined>();
   try {
-    for (const [platform, refs] of byPlatform) {
-      previous.set(platform, liveOrNone(settings, platform));
+    for (const [key, { target, refs }] of byRepo) {
+      previous.set(key, liveOrNone(settings, key));
       try {
         if (dryRun) {
-          log.info(`publish ${platform}: ${refs.length} RPMs (dry run: nothing published)`);
+          log.info(`publish ${key}: ${refs.length} RPMs (dry run: nothing published)`);
           continue;
         }
-        const incoming = await fetchRpms(refs, runDir, join(runDir, 'publish', 'downloads', platform), progress);
-        const repo = await publishPlatform(settings, { platform, runId, incoming, now }, templates);
-        log.info(`publish ${platform}: ${repo.added.length} RPMs added, ${repo.packages.length} in ${settings.remote ? 'the mirror of ' : ''}${repo.path}`);
+        const incoming = await fetchRpms(refs, runDir, join(runDir, 'publish', 'downloads', target.platform), progress);
+        const repo = await publishPlatform(settings, { target, runId, incoming, now }, templates);
+        log.info(`publish ${key}: ${repo.added.length} RPMs added, ${repo.packages.length} in ${settings.remote ? 'the mirror of ' : ''}${repo.path}`);
         repos.push(repo);
       } catch (err) {
         const e = asPatchlineError(err, 'EPUBLISH');
-        log.warn(`publish ${platform} failed, the previous repo still serves: ${e.message}`);
-        repos.push(failedRepo(settings, platform, previous.get(platform), e));
+        log.warn(`publish ${key} failed, the previous repo still serves: ${e.message}`);
+        repos.push(failedRepo(settings, target, previous.get(key), e));
       }
     }
     const published = repos.filter((r) => r.status === 'published');
     if (settings.remote && published.length > 0) {
       try {
-        await upload(settings, published.map((r) => r.platform));
+        await upload(settings, published.map((r) => r.key!));
         log.info(`publish: rsync to ${settings.remote} done`);
       } catch (err) {
         const e = asPatchlineError(err, 'EPUBLISH');
         log.warn(`publish: rsync to ${settings.remote} failed, the remote still serves the previous repos: ${e.message}`);
-        for (const r of published) repos[repos.indexOf(r)] = failedRepo(settings, r.platform, previous.get(r.platform), e);
+        for (const r of published) repos[repos.indexOf(r)] = failedRepo(settings, byRepo.get(r.key!)!.target, previous.get(r.key!), e);
       }
     }
   } finally {
@@ -96,7 +97,7 @@ export const runPublishStep: StepRun = async (ctx) => {
   writeResult(runDir, 'publish', result, { round: options.round as number | undefined });
   if (!dryRun) {
     const at = new Date().toISOString();
-    for (const repo of repos) recordPublish(ledger, repo, (byPlatform.get(repo.platform) ?? []).map((r) => r.seriesId), runId, at);
+    for (const repo of repos) recordPublish(ledger, repo, (byRepo.get(repo.key!)?.refs ?? []).map((r) => r.seriesId), runId, at);
   }
   const failed = repos.filter((r) => r.status === 'failed').length;
   if (failed === 0) return ExitCode.ok;

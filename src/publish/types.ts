@@ -16,6 +16,11 @@ export interface PublishedPackage {
 
 export interface PublishedRepo {
   platform: string;
+  /** The repo/branch it serves (publish.layout); absent in publish.json of runs before repos per branch. */
+  repo?: string;
+  branch?: string;
+  /** Its path under the destination (publish.layout), e.g. `el9/qemu-master`. */
+  key?: string;
   /** published: a new generation serves; failed: the previous one (if any) still serves. */
   status: 'published' | 'failed';
   /** The path the web server serves (the switched symlink), local or `host:/path`. */
@@ -23,7 +28,7 @@ export interface PublishedRepo {
   url: string;
   /** URL of the .repo file (for `dnf config-manager --add-repo`). */
   repoFileUrl: string;
-  /** The generation dir serving now (`<platform>.<run-id>`), absent when nothing was ever published. */
+  /** The generation dir serving now (`<key>.<run-id>`, relative to the destination), absent when nothing was ever published. */
   generation?: string;
   /** Every package the serving repo holds. */
   packages: PublishedPackage[];

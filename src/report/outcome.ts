@@ -64,12 +64,17 @@ function buildStages(files: RunFiles, builds: BuildRecord[]): StageResult[] {
   });
 }
 
+/** The repo a build was published into: its platform, and its repo/branch (repos of publish.json before 0.2 name only the platform). */
+export function repoOfBuild(repos: readonly PublishedRepo[], b: Pick<BuildRecord, 'platform' | 'repo' | 'branch'>): PublishedRepo | undefined {
+  return repos.find((r) => r.platform === b.platform && (r.repo === undefined || (r.repo === b.repo && (b.branch === undefined || r.branch === b.branch))));
+}
+
 function publishStages(files: RunFiles, builds: BuildRecord[], repos: PublishedRepo[]): StageResult[] {
   const built = builds.filter((b) => b.state === 'built' || b.state === 'skipped');
   if (built.length === 0) return [];
   if (!files.publish) return [{ stage: 'publish', status: 'failed', message: notRun('publish') }];
   return built.map((b) => {
-    const repo = repos.find((r) => r.platform === b.platform);
+    const repo = repoOfBuild(repos, b);
     if (!repo || !b.rpms.some((f) => !f.endsWith('.src.rpm'))) return { stage: 'publish', platform: b.platform, status: 'skipped', message: 'no RPMs to publish' };
     if (repo.status === 'failed') return { stage: 'publish', platform: b.platform, status: 'failed', message: repo.error?.message ?? 'failed' };
     return { stage: 'publish', platform: b.platform, status: 'passed' };
@@ -90,8 +95,7 @@ function skipAfter(stages: StageResult[][]): StageResult[] {
 export function seriesOutcome(files: RunFiles, series: SeriesResult): SeriesOutcome {
   const apply = files.apply?.series.find((a) => a.id === series.id);
   const builds = files.build?.builds.filter((b) => b.seriesId === series.id) ?? [];
-  const platforms = new Set(builds.map((b) => b.platform));
-  const repos = files.publish?.repos.filter((r) => platforms.has(r.platform)) ?? [];
+  const repos = builds.flatMap((b) => repoOfBuild(files.publish?.repos ?? [], { ...b, branch: b.branch ?? series.branch }) ?? []);
   const stages = skipAfter([[harvestStage(series)], [applyStage(files, apply)], buildStages(files, builds), publishStages(files, builds, repos)]);
   return { series, apply, builds, repos, stages, failed: stages.find((s) => s.status === 'failed'), tests: [] };
 }

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { PACKAGE_ROOT } from '../core/paths.js';
 import { readResultIfExists } from '../core/results.js';
 import { Git } from '../git/git.js';
+import { stagingRef } from '../apply/push.js';
 import { statusPageOf } from '../report/status-page.js';
 import { runPipeline } from './pipeline.js';
 
@@ -62,14 +63,26 @@ function listFiles(dir: string, pattern: RegExp): string[] {
 }
 
 /** The lines `patchline demo` ends with: where to look. */
-function whereToLook(remote: string, stateDir: string, runDir: string | undefined, log: Logger): void {
+/** The series waiting on a staging ref of the demo's remote (the gate keeps them off the branch). */
+async function stagingRefs(remote: string): Promise<string[]> {
+  const out = await new Git(remote).output(['for-each-ref', '--format=%(refname:short)', `refs/heads/${stagingRef('')}`]);
+  return out.split('\n').filter(Boolean);
+}
+
+async function whereToLook(remote: string, stateDir: string, runDir: string | undefined, log: Logger): Promise<void> {
   log.info(`  git repo:     ${remote}  (git -C ${remote} log --oneline main)`);
+  const staged = await stagingRefs(remote).catch(() => []);
+  log.info(
+    staged.length > 0
+      ? `  staging refs: series held by the gate (apply.gate), not on the branch:\n                ${staged.map((r) => `${r}  (git -C ${remote} log --oneline ${r})`).join('\n                ')}`
+      : `  staging refs: none in ${remote}: every series that passed its gate is on its branch (a held one waits on refs/heads/${stagingRef('<series>')})`,
+  );
   if (!runDir) return;
   const report = join(runDir, 'report');
   const mails = listFiles(report, /\.eml$/);
   log.info(`  mails:        ${mails.length ? mails.join('\n                ') : `none in ${report}`}`);
   log.info(`  status page:  ${statusPageOf(stateDir)}`);
-  for (const repo of readResultIfExists(runDir, 'publish')?.repos ?? []) log.info(`  yum repo:     ${repo.url} (${repo.platform}: ${repo.packages.length} packages)`);
+  for (const repo of readResultIfExists(runDir, 'publish')?.repos ?? []) log.info(`  yum repo:     ${repo.url} (${repo.key ?? repo.platform}: ${repo.packages.length} packages)`);
   log.info(`  run dir:      ${runDir}`);
 }
 
@@ -102,7 +115,7 @@ export async function runDemo(opts: { dir?: string; quiet?: boolean }, log: Logg
   } else {
     log.info(`patchline demo: done (exit ${summary.code}). Where to look:`);
   }
-  whereToLook(remote, stateDir, summary.nothingNew ? previousRunWithReport(summary.runDir) : summary.runDir, log);
+  await whereToLook(remote, stateDir, summary.nothingNew ? previousRunWithReport(summary.runDir) : summary.runDir, log);
   return summary.code;
 }
 

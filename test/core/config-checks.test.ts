@@ -174,7 +174,7 @@ describe('publish', () => {
   });
 
   test('an unknown placeholder in publish.repoName', () => {
-    expect(refusal({ ...base, publish: { repoName: 'q-{plat}' } })).toContain('publish.repoName: "q-{plat}": unknown placeholder {plat} (placeholders: {platform})');
+    expect(refusal({ ...base, publish: { repoName: 'q-{plat}' } })).toContain('publish.repoName: "q-{plat}": unknown placeholder {plat} (placeholders: {platform} {repo} {branch})');
   });
 });
 

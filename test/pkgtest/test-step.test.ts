@@ -44,7 +44,8 @@ beforeAll(async () => {
     // the gate that asks for the test step (its default while the step is new is the lead's)
     apply: { gate: 'test' },
     platforms: [{ name: 'p', builder: 'local' }],
-    publish: { destination: 'publish' },
+    // one repo for every branch of the platform: the NVR order compares only packages of the same branch in it
+    publish: { destination: 'publish', layout: '{platform}' },
   };
   const configFile = join(dir, 'patchline.yaml');
   writeFileSync(configFile, stringify(config));
@@ -58,7 +59,8 @@ beforeAll(async () => {
     { path: pkg('other', '1', { '/usr/bin/other-tool': script('echo other') }), seriesId: 'other/master/x' },
     { path: pkg('again', '1', { '/usr/bin/again': script('echo again') }), seriesId: 'again/master/one' },
   ];
-  await publishPlatform(publishSettings(loaded), { platform: 'p', runId: '20261201T000000Z', incoming: published, now: new Date() }, loadTemplates());
+  const settings = publishSettings(loaded);
+  await publishPlatform(settings, { target: settings.target({ platform: 'p', repo: 'hello', branch: 'master' }), runId: '20261201T000000Z', incoming: published, now: new Date() }, loadTemplates());
 
   const series: Array<[string, string]> = [
     // passes, with rpmlint warnings (no documentation, no manual page)

@@ -25,7 +25,8 @@ describe('patchline demo', () => {
   });
 
   test('the RPM built from the head of the patched branch is in the published yum repo', () => {
-    const repo = join(dir, '.work/publish/demo');
+    // one yum repo per platform and branch (publish.layout's default {platform}/{repo}-{branch})
+    const repo = join(dir, '.work/publish/demo/hello-main');
     expect(existsSync(join(repo, 'repodata/repomd.xml'))).toBe(true);
     const head = execFileSync('git', ['-C', remote, 'rev-parse', '--short=7', 'main'], { encoding: 'utf8' }).trim();
     const rpm = readdirSync(join(repo, 'Packages')).find((f) => f.includes(`.git${head}.`) && f.endsWith('.noarch.rpm'));
@@ -40,6 +41,12 @@ describe('patchline demo', () => {
     const mail = where('mails')!;
     expect(readFileSync(mail, 'utf8')).toMatch(/^Subject: .*hello/m);
     expect(readFileSync(where('status page')!, 'utf8')).toMatch(/<html/i);
+  });
+
+  test('it says where the gate kept each series (its staging ref) and that none is left once every gate passed', () => {
+    expect(first.stderr).toMatch(/^2026-11-20-hello-greet-by-name-v1-\w+: 1 commit\(s\) on patchline\/staging\/2026-11-20-hello-greet-by-name-v1-\w+ \(hello\/main moves when its gate passes\)$/m);
+    expect(first.stderr).toMatch(/^  staging refs: none in \S+hello\.git: every series that passed its gate is on its branch \(a held one waits on refs\/heads\/patchline\/staging\/<series>\)$/m);
+    expect(execFileSync('git', ['-C', remote, 'for-each-ref', 'refs/heads/patchline/'], { encoding: 'utf8' })).toBe('');
   });
 
   test('a second run with no new mail does nothing and says so', () => {

@@ -55,7 +55,7 @@ const lastRun = (p: Project) => join(p.dir, '.work/state/runs', runs(p).at(-1)!)
 const mailsOf = (runDir: string) => (existsSync(join(runDir, 'report/mail')) ? readdirSync(join(runDir, 'report/mail')).filter((f) => f.endsWith('.eml')).sort() : []);
 const allMails = (p: Project) => runs(p).flatMap((r) => mailsOf(join(p.dir, '.work/state/runs', r)));
 const commits = (p: Project) => new Git(p.remote).output(['log', '--format=%s', 'main']);
-const packages = (p: Project) => (existsSync(join(p.dir, '.work/publish/demo/Packages')) ? readdirSync(join(p.dir, '.work/publish/demo/Packages')).sort() : []);
+const packages = (p: Project) => (existsSync(join(p.dir, '.work/publish/demo/hello-main/Packages')) ? readdirSync(join(p.dir, '.work/publish/demo/hello-main/Packages')).sort() : []);
 const buildsOf = (runDir: string) => (existsSync(join(runDir, 'build.json')) ? (JSON.parse(readFileSync(join(runDir, 'build.json'), 'utf8')) as { builds: Array<{ seriesId: string; state: string }> }).builds : []);
 
 describe('the series ledger: every run finishes what earlier runs left undone', () => {

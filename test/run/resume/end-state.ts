@@ -19,7 +19,7 @@ export interface MailCount {
 export interface EndState {
   /** Every branch of the remote: its commits oldest first, as `subject | Message-Id or Link trailer`. */
   branches: Record<string, string[]>;
-  /** Every live repo (`<publish>/<platform>` symlink): its package files, the commit named by subject. */
+  /** Every live repo (a `<publish>/<key>` symlink, publish.layout): its package files, the commit named by subject. */
   repos: Record<string, string[]>;
   /** The mails received, by subject and recipients. */
   mails: MailCount[];
@@ -82,8 +82,16 @@ function metadataPackages(repoDir: string): string[] | undefined {
 function readRepos(publishDir: string, subjectOf: (sha: string) => string | undefined, problems: string[]): Record<string, string[]> {
   const repos: Record<string, string[]> = {};
   if (!existsSync(publishDir) || !statSync(publishDir).isDirectory()) return repos;
-  for (const name of readdirSync(publishDir).sort()) {
-    if (!lstatSync(join(publishDir, name)).isSymbolicLink()) continue;
+  // every live repo at any depth of publish.layout (el9/qemu-master): the symlinks, not the generation dirs they point at
+  const live = (dir: string, prefix: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .flatMap((n) => {
+        const st = lstatSync(join(dir, n));
+        if (st.isSymbolicLink()) return [`${prefix}${n}`];
+        return st.isDirectory() && !existsSync(join(dir, n, 'repodata')) && !existsSync(join(dir, n, 'Packages')) ? live(join(dir, n), `${prefix}${n}/`) : [];
+      });
+  for (const name of live(publishDir, '')) {
     const dir = join(publishDir, name);
     const files = existsSync(join(dir, 'Packages')) ? readdirSync(join(dir, 'Packages')).sort() : [];
     const meta = metadataPackages(dir);

@@ -33,12 +33,16 @@ export function expectedState(series: SeriesSpec[]): EndState {
     branches[`patchline/staging/${s.patches.at(-1)!.subject}`] = s.patches.map((p, i) => `${p.subject} | <${messageId(s, i + 1)}>`);
   }
   const repos: Record<string, string[]> = {};
+  // one yum repo per platform and branch (publish.layout's default {platform}/{repo}-{branch})
   for (const [i, platform] of PLATFORMS.entries()) {
     const dist = i === 1 ? '.elb' : '';
-    repos[platform] = series
-      .filter((s) => s.fate === 'applied')
-      .map((s) => `hello-1.0-0.<date>.git[${s.patches.at(-1)!.subject}]${dist}.noarch.rpm`)
-      .sort();
+    for (const b of BRANCHES) {
+      const rpms = series
+        .filter((s) => s.fate === 'applied' && s.branch === b)
+        .map((s) => `hello-1.0-0.<date>.git[${s.patches.at(-1)!.subject}]${dist}.noarch.rpm`)
+        .sort();
+      if (rpms.length > 0) repos[`${platform}/hello-${b}`] = rpms;
+    }
   }
   const mails: MailCount[] = series
     .filter((s) => s.fate !== 'superseded')
