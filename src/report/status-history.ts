@@ -33,6 +33,8 @@ export interface HistoryPlatform {
   task: string | null;
   /** The repo's public URL (publish.json). */
   repoUrl: string | null;
+  /** Its path under the publish destination (publish.layout); absent in history from before repos per branch. */
+  repoKey?: string;
 }
 
 export interface HistorySeries {
@@ -80,7 +82,7 @@ function seriesRecord(files: RunFiles, key: string, o: SeriesOutcome, copies: Lo
       copies.push({ source: resolve(files.runDir, l), file });
       return { name, file };
     });
-    return { platform, build: build?.state ?? 'none', publish: publish?.status ?? 'none', logs, task: isHttp(build?.url) ? build.url : null, repoUrl: repo?.url ?? null };
+    return { platform, build: build?.state ?? 'none', publish: publish?.status ?? 'none', logs, task: isHttp(build?.url) ? build.url : null, repoUrl: repo?.url ?? null, ...(repo?.key ? { repoKey: repo.key } : {}) };
   });
   return {
     repo: o.series.repo,

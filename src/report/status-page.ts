@@ -46,7 +46,8 @@ const href = (path: string) => path.split('/').map(encodeURIComponent).join('/')
 
 function repoLink(p: HistoryPlatform, ctx: LinkContext): string | null {
   if (isHttp(p.repoUrl)) return p.repoUrl;
-  return ctx.besideRepos && p.repoUrl !== null ? `../${encodeURIComponent(p.platform)}/index.html` : null;
+  const key = p.repoKey ?? p.platform;
+  return ctx.besideRepos && p.repoUrl !== null ? `../${key.split('/').map(encodeURIComponent).join('/')}/index.html` : null;
 }
 
 function timelineRow(e: Entry, ctx: LinkContext) {

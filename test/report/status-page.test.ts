@@ -58,7 +58,8 @@ function world(root: string, server: string, publish: Record<string, unknown> = 
       publish: { destination: 'www', baseUrl: `${url}/www`, ...publish },
     }),
   );
-  for (const p of ['el9', 'f40']) {
+  // one repo per platform and branch (publish.layout's default)
+  for (const p of ['el9/qemu-master', 'f40/qemu-master']) {
     mkdirSync(join(base, 'www', p), { recursive: true });
     writeFileSync(join(base, 'www', p, 'index.html'), `<p>${p}</p>`);
   }
@@ -69,7 +70,10 @@ function world(root: string, server: string, publish: Record<string, unknown> = 
 /** Day 0 qemu/master passes, day 1 it fails to apply, day 2 it fails to build on el9; libvirt f40 fails every day. */
 function writeDay(w: World, day: number, repoUrl = (p: string) => `${w.url}/www/${p}/`): string {
   const run = fullRun(fixtureRunId(day));
-  run.publish.repos = run.publish.repos.map((r) => ({ ...r, path: join(w.base, 'www', r.platform), url: repoUrl(r.platform) }));
+  run.publish.repos = run.publish.repos.map((r) => {
+    const key = `${r.platform}/qemu-master`;
+    return { ...r, repo: 'qemu', branch: 'master', key, path: join(w.base, 'www', key), url: repoUrl(key) };
+  });
   run.build.builds = run.build.builds.map((b) => (b.url ? { ...b, url: `${w.url}/koji/taskinfo?taskID=${b.taskId}` } : b));
   if (day === 1) run.apply.series[0] = { ...run.apply.series[0]!, status: 'failed', commits: [], failure: { kind: 'conflict', files: ['block/io.c'], message: 'patch does not apply' } };
   if (day === 2) run.build.builds[0] = { ...run.build.builds[0]!, state: 'failed', rpms: [], logs: ['logs/libvirt-f40-build.log'], error: { code: 'EBUILD', message: 'rpmbuild failed' } };
@@ -177,7 +181,7 @@ describe('status page', () => {
     const hrefs = await expectStyledWithLinksThatResolve(loaded, server.url);
     // the failed builds' logs of the three runs (libvirt f40 each day, qemu el9 on day 2), copied beside the page
     expect(hrefs.filter((h) => h.includes('/.patchline/status/logs/') && h.endsWith('-libvirt-f40-build.log')).length).toBe(4);
-    expect(hrefs.filter((h) => h.endsWith('/www/el9/')).length).toBeGreaterThan(0);
+    expect(hrefs.filter((h) => h.endsWith('/www/el9/qemu-master/')).length).toBeGreaterThan(0);
     expect(hrefs.filter((h) => h.includes('/koji/taskinfo')).length).toBeGreaterThan(0);
 
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -199,12 +203,12 @@ describe('status page', () => {
     await loaded.page.close();
   });
 
-  test('published beside the repos: the same page under <destination>/status, a repo without an http URL linked as ../<platform>/', async () => {
+  test('published beside the repos: the same page under <destination>/status, a repo without an http URL linked as ../<platform>/<repo>-<branch>/', async () => {
     const w = world(root, server.url, { baseUrl: undefined });
     await threeRuns(w, (p) => `file://${join(w.base, 'www', p)}/`);
     const loaded = await open(browser, w.at('www/status/index.html'));
     const hrefs = await expectStyledWithLinksThatResolve(loaded, server.url);
-    expect(hrefs.filter((h) => h.endsWith('/www/el9/index.html')).length).toBeGreaterThan(0);
+    expect(hrefs.filter((h) => h.endsWith('/www/el9/qemu-master/index.html')).length).toBeGreaterThan(0);
     expect(hrefs.filter((h) => h.includes('/www/status/logs/')).length).toBe(4);
     // the state dir's copy has no link to a file:// repo: it would not resolve where it is served
     const stable = readFileSync(join(w.stateDir, 'status', 'index.html'), 'utf8');
