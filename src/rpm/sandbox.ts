@@ -14,7 +14,8 @@ let dbpath: string | null | undefined;
 /** The host's rpm database (%_dbpath) when it lies outside /usr (Debian: ~/.rpmdb, EL: /var/lib/rpm). */
 function hostDbpath(): string | null {
   if (dbpath !== undefined) return dbpath;
-  const r = spawnSync('rpm', ['--eval', '%{_dbpath}'], { encoding: 'utf8', env: childEnv({ LC_ALL: 'C' }) });
+  // stdin not a socket (node's default 'pipe' is a socketpair): bash, run by this macro on Debian, then reads ~/.bashrc
+  const r = spawnSync('rpm', ['--eval', '%{_dbpath}'], { encoding: 'utf8', env: childEnv({ LC_ALL: 'C' }), stdio: ['ignore', 'pipe', 'pipe'] });
   const path = r.status === 0 ? r.stdout.trim() : '';
   dbpath = path.startsWith('/') && !path.startsWith('/usr/') && existsSync(path) ? path : null;
   return dbpath;

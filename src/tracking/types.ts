@@ -43,6 +43,12 @@ export interface ReviewRecord {
   state: ReviewState;
   /** When failed: which patch did not apply and why. */
   failure?: { patch?: string; message: string };
+  /** The packaging branch commit the tracking branch started from (a failed range is tried again once the packaging branch moves). */
+  packagingBase?: string;
+  /** The patch files added, in order (`NNNN-<slug>.patch`). */
+  patches?: string[];
+  /** Mails of the review series: how many, how many the SMTP server took. */
+  mails?: { total: number; sent: number };
   createdAt: string;
   updatedAt: string;
 }
