@@ -177,38 +177,59 @@ async function describedVersion(git: Git, commit: string): Promise<string> {
   return tag.replace(/^v(?=\d)/, '').replace(/[^A-Za-z0-9._+~]/g, '.');
 }
 
+/** The committer date of a commit. */
+export async function commitDate(git: Git, commit: string): Promise<Date> {
+  return new Date(Number((await git.output(['show', '-s', '--format=%ct', commit])).trim()) * 1000);
+}
+
+/** A snapshot to prepare: the spec from one commit, the tarball from (maybe) another repo's commit. */
+export interface SnapshotInput {
+  /** Where the spec (and the files beside it) are read: the repo and commit of the packaging. */
+  specGit: Git;
+  specCommit: string;
+  cfg: RepoBuildConfig;
+  /** What `git archive` makes the tarball of (Version from `git describe` and the Release's date too). */
+  archiveGit: Git;
+  archiveCommit: string;
+  /** Release pattern (snapshotRelease), Version source, packager, sandbox. */
+  settings: Pick<BuildSettings, 'release' | 'version' | 'packager' | 'sandbox'>;
+  changelog: string[];
+  /** Named in errors (the repo, the project). */
+  input: string;
+  /** The Release's date (default: the archived commit's committer date). */
+  date?: Date;
+}
+
 /**
- * From the commit apply produced: the spec with Version kept (or from git describe), the
- * snapshot Release and a %changelog entry naming the series and its Message-IDs, and the
- * `git archive` tarball named as Source0 expects. Any problem is ESPEC, before any build.
+ * The spec with Version kept (or from git describe), the snapshot Release and a %changelog
+ * entry, and the `git archive` tarball named as Source0 expects. Any problem is ESPEC, before
+ * any build. Shared by the mail pipeline (spec and sources in one repo) and upstream (dist-git + upstream).
  */
-export async function prepareSource(git: Git, series: SeriesToBuild, cfg: RepoBuildConfig, settings: BuildSettings, baseDir: string, workDir: string): Promise<PreparedSource> {
-  const sandbox = sandboxOf(settings);
+export async function prepareSnapshot(input: SnapshotInput, baseDir: string, workDir: string): Promise<PreparedSource> {
+  const { settings, cfg } = input;
+  const sandbox = settings.sandbox;
   const sourceDir = join(workDir, 'SOURCES');
   mkdirSync(sourceDir, { recursive: true });
   const originalSpecFile = join(workDir, 'original.spec');
-  const original = await specText(git, series.commit, cfg, baseDir, sourceDir);
+  const original = await specText(input.specGit, input.specCommit, cfg, baseDir, sourceDir);
   writeFileSync(originalSpecFile, original);
   makeReadable(workDir);
   const before = await readSpec(originalSpecFile, {}, sandbox);
   if (cfg.package !== undefined && before.name !== cfg.package) {
-    throw new PatchlineError('ESPEC', `the spec's Name is ${before.name}, the config says package ${cfg.package}`, { input: series.repo });
+    throw new PatchlineError('ESPEC', `the spec's Name is ${before.name}, the config says package ${cfg.package}`, { input: input.input });
   }
-  const version = settings.version === 'git-describe' ? await describedVersion(git, series.commit) : before.version;
-  const date = new Date(Number((await git.output(['show', '-s', '--format=%ct', series.commit])).trim()) * 1000);
-  const release = snapshotRelease(settings.release, { sha: series.commit, date });
+  const git = input.archiveGit;
+  const commit = input.archiveCommit;
+  const version = settings.version === 'git-describe' ? await describedVersion(git, commit) : before.version;
+  const date = input.date ?? (await commitDate(git, commit));
+  const release = snapshotRelease(settings.release, { sha: commit, date });
   const specFile = join(workDir, `${before.name}.spec`);
   writeFileSync(
     specFile,
     rewriteSpec(original, {
       release,
       ...(settings.version === 'git-describe' ? { version } : {}),
-      changelog: {
-        date,
-        packager: settings.packager,
-        evr: `${version}-${release}`,
-        lines: [`Snapshot of series ${series.id} (commit ${series.commit.slice(0, 12)})`, ...series.messageIds.map((m) => `Message-ID: <${m}>`)],
-      },
+      changelog: { date, packager: settings.packager, evr: `${version}-${release}`, lines: input.changelog },
     }),
   );
   makeReadable(workDir);
@@ -217,7 +238,13 @@ export async function prepareSource(git: Git, series: SeriesToBuild, cfg: RepoBu
   const tarball = basename(new URL(spec.source0, 'file:///').pathname);
   const format = archiveFormat(tarball);
   if (!format) throw new PatchlineError('ESPEC', `Source0 ${tarball} cannot be made with git archive (name it .tar.gz, .tgz, .tar or .zip)`, { input: spec.source0 });
-  await git.run(['archive', `--format=${format}`, `--prefix=${spec.name}-${spec.version}/`, '-o', join(sourceDir, tarball), series.commit]);
+  await git.run(['archive', `--format=${format}`, `--prefix=${spec.name}-${spec.version}/`, '-o', join(sourceDir, tarball), commit]);
   makeReadable(workDir);
-  return { commit: series.commit, specFile, sourceDir, spec, originalSpecFile, sandbox };
+  return { commit, specFile, sourceDir, spec, originalSpecFile, sandbox };
+}
+
+/** The snapshot of the commit apply produced: spec and sources from that commit, the series named in %changelog. */
+export function prepareSource(git: Git, series: SeriesToBuild, cfg: RepoBuildConfig, settings: BuildSettings, baseDir: string, workDir: string): Promise<PreparedSource> {
+  const changelog = [`Snapshot of series ${series.id} (commit ${series.commit.slice(0, 12)})`, ...series.messageIds.map((m) => `Message-ID: <${m}>`)];
+  return prepareSnapshot({ specGit: git, specCommit: series.commit, cfg, archiveGit: git, archiveCommit: series.commit, settings: { ...settings, sandbox: sandboxOf(settings) }, changelog, input: series.repo }, baseDir, workDir);
 }

@@ -230,8 +230,13 @@ export function isRemoteDestination(dest: string): boolean {
 }
 
 const REPO_NAME_PLACEHOLDERS = LAYOUT_PLACEHOLDERS;
-/** Names beside the repos that are not repos: the status page (report/status-page.ts STATUS_DIR). */
-export const RESERVED_PUBLISH_NAMES = ['status'];
+/**
+ * Names beside the repos that are not repos: the status page (report/status-page.ts STATUS_DIR)
+ * and the upstream pages (upstream/pages.ts PAGES) at the top, and under each platform the
+ * upstream packaging's repos, links and logs (upstream/repos.ts).
+ */
+export const RESERVED_PUBLISH_NAMES = ['status', 'report.html', 'status_report.html', 'queue.html', 'queue.json', 'upstream.css'];
+export const RESERVED_PLATFORM_NAMES = ['repos', 'current', 'consistent', 'logs'];
 
 /**
  * publish.layout gives every configured repo/branch on every platform a safe path of its own:
@@ -249,7 +254,11 @@ function layoutProblems(config: Config): ConfigProblem[] {
         if (!isSafeRefWord(repo) || !isSafeRefWord(branch)) continue; // checkRepos says why
         const key = layoutKey(layout, { platform, repo, branch });
         if (!isSafeKey(key)) return [{ path, message: `${quote(layout)} gives ${quote(key)} for ${repo}/${branch} on ${platform}: not a relative path (no empty, "." or ".." part)` }];
-        if (RESERVED_PUBLISH_NAMES.includes(key.split('/')[0]!)) return [{ path, message: `${quote(layout)} gives ${quote(key)} for ${repo}/${branch} on ${platform}: "${key.split('/')[0]}" is taken beside the repos (the status page)` }];
+        const parts = key.split('/');
+        if (RESERVED_PUBLISH_NAMES.includes(parts[0]!)) return [{ path, message: `${quote(layout)} gives ${quote(key)} for ${repo}/${branch} on ${platform}: "${parts[0]}" is taken beside the repos (the status page, the upstream pages)` }];
+        if (parts[0] === platform && parts.length > 1 && RESERVED_PLATFORM_NAMES.includes(parts[1]!)) {
+          return [{ path, message: `${quote(layout)} gives ${quote(key)} for ${repo}/${branch} on ${platform}: "${platform}/${parts[1]}" is taken by the upstream packaging (patchline upstream)` }];
+        }
         const other = platformOf.get(key);
         if (other !== undefined && other !== platform) return [{ path, message: `${quote(layout)} puts platforms ${other} and ${platform} into one repo ${quote(key)}: put {platform} in it` }];
         platformOf.set(key, platform);

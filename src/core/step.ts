@@ -1,13 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from './config.js';
 import { configOption, enableConfigDiscovery } from './config-discovery.js';
-import { ExitCode, PatchlineError, asPatchlineError } from './errors.js';
+import { ExitCode, PatchlineError } from './errors.js';
 import { createLogger } from './log.js';
 import { resolveRunDir } from './results.js';
-import { redact } from './secrets.js';
 import type { CommonOptions } from './step-context.js';
 import { STEPS, type StepName } from '../steps.js';
 import { lockStateDir } from '../run/lock.js';
+import { reportError } from './command-errors.js';
 
 /** The options every step shares, added to a commander command. */
 export function addCommonOptions(cmd: Command): Command {
@@ -48,10 +48,7 @@ export async function executeStep(name: StepName, options: CommonOptions & Recor
       lock?.release();
     }
   } catch (err) {
-    const e = asPatchlineError(err);
-    process.stderr.write(redact(e.toLine()) + '\n');
-    if (e.code === 'EINTERNAL' && process.env.PATCHLINE_DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
-    return e.exitCode;
+    return reportError(err);
   }
 }
 

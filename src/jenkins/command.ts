@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { loadConfig } from '../core/config.js';
 import { configOption } from '../core/config-discovery.js';
-import { ExitCode, asPatchlineError } from '../core/errors.js';
-import { redact } from '../core/secrets.js';
+import { ExitCode } from '../core/errors.js';
 import type { BuildRequest } from './job.js';
+import { guarded } from '../core/command-errors.js';
 
 interface JenkinsOptions extends Omit<BuildRequest, 'config'> {
   config: string;
@@ -11,16 +11,6 @@ interface JenkinsOptions extends Omit<BuildRequest, 'config'> {
   jobConfig?: string;
   follow?: boolean;
   pollInterval?: string;
-}
-
-async function guarded(work: () => Promise<ExitCode>): Promise<ExitCode> {
-  try {
-    return await work();
-  } catch (err) {
-    const e = asPatchlineError(err);
-    process.stderr.write(redact(e.toLine()) + '\n');
-    return e.exitCode;
-  }
 }
 
 // job.js pulls in the jenkins client and Handlebars: loaded only when a jenkins command runs, not at every CLI start.

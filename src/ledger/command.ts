@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../core/config.js';
 import { configOption } from '../core/config-discovery.js';
-import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
+import { ExitCode, PatchlineError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { redact } from '../core/secrets.js';
 import { lockStateDir } from '../run/lock.js';
@@ -10,6 +10,7 @@ import { standing, type SeriesState } from './progress.js';
 import { Ledger } from './store.js';
 import { describeUnfinished, hasWork, unfinishedWork } from './summary.js';
 import { approveSeries, requestRetry } from './work.js';
+import { reportError } from '../core/command-errors.js';
 
 const STATES: SeriesState[] = ['pending', 'waiting', 'held', 'failed', 'done', 'incomplete', 'superseded'];
 
@@ -69,11 +70,6 @@ function printStatus(status: ReturnType<typeof ledgerStatus>): void {
   process.stdout.write(redact(out.join('\n')) + '\n');
 }
 
-function fail(err: unknown): ExitCode {
-  const e = asPatchlineError(err);
-  process.stderr.write(redact(e.toLine()) + '\n');
-  return e.exitCode;
-}
 
 interface SeriesCommandOptions {
   config: string;
@@ -105,7 +101,7 @@ function seriesCommand(name: string, description: string, onExit: (code: ExitCod
         }
         onExit(ExitCode.ok);
       } catch (err) {
-        onExit(fail(err));
+        onExit(reportError(err));
       }
     });
 }
@@ -126,7 +122,7 @@ export function registerLedgerCommands(program: Command, onExit: (code: ExitCode
             else printStatus(status);
             onExit(ExitCode.ok);
           } catch (err) {
-            onExit(fail(err));
+            onExit(reportError(err));
           }
         }),
     )

@@ -1,6 +1,5 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PatchlineError, isErrno } from '../core/errors.js';
+import { appendJsonLines, readJsonLines } from '../core/jsonl.js';
 import { fsyncDir, writeFileAtomic } from '../core/fsutil.js';
 import type { LedgerEntry } from './types.js';
 
@@ -32,48 +31,9 @@ export function ledgerPath(stateDir: string): string {
 
 /** Entries of a JSON-lines file, the last line of an id winning; a torn last line is ignored. */
 function readLines(path: string): { entries: Map<string, LedgerEntry>; lines: number } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { entries: new Map(), lines: 0 };
-    throw new PatchlineError('ERESULT', `cannot read the series ledger: ${(err as Error).message}`, { input: path });
-  }
   const entries = new Map<string, LedgerEntry>();
-  let lines = 0;
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) break; // no newline: a torn last line, never acknowledged to anyone
-    const line = text.slice(start, end);
-    start = end + 1;
-    if (line.length === 0) continue;
-    let entry: LedgerEntry;
-    try {
-      entry = JSON.parse(line) as LedgerEntry;
-    } catch (err) {
-      throw new PatchlineError('ERESULT', `the series ledger is damaged at line ${lines + 1}: ${(err as Error).message}`, { input: path });
-    }
-    entries.set(entry.id, entry);
-    lines++;
-  }
+  const lines = readJsonLines<LedgerEntry>(path, 'the series ledger', (entry) => entries.set(entry.id, entry));
   return { entries, lines };
-}
-
-/** Append lines and fsync them (the directory too when the file is new). */
-function appendLines(path: string, entries: readonly LedgerEntry[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, 'a+');
-  let created: boolean;
-  try {
-    created = fstatSync(fd).size === 0;
-    dropTornTail(fd);
-    writeSync(fd, entries.map((e) => JSON.stringify(e) + '\n').join(''));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  if (created) fsyncDir(dirname(path));
 }
 
 export class Ledger {
@@ -130,7 +90,7 @@ export class Ledger {
    */
   put(changed: readonly LedgerEntry[]): void {
     if (changed.length === 0) return;
-    appendLines(this.path, changed);
+    appendJsonLines(this.path, changed);
     for (const e of changed) this.entries.set(e.id, e);
     this.lines += changed.length;
     let closedHere = 0;
@@ -141,33 +101,11 @@ export class Ledger {
   /** Move closed entries to closed.jsonl, then rewrite the journal with one line per open entry. */
   compact(): void {
     const closing = [...this.entries.values()].filter((e) => e.closed);
-    if (closing.length > 0) appendLines(this.closedPath, closing);
+    if (closing.length > 0) appendJsonLines(this.closedPath, closing);
     if (this.closed) for (const e of closing) this.closed.set(e.id, e);
     for (const e of closing) this.entries.delete(e.id);
     writeFileAtomic(this.path, [...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join(''));
     fsyncDir(dirname(this.path));
     this.lines = this.entries.size;
   }
-}
-/** A crash mid-append can leave a last line without its newline: cut it off before appending after it. */
-function dropTornTail(fd: number): void {
-  const size = fstatSync(fd).size;
-  if (size === 0) return;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  if (last[0] === 0x0a) return;
-  // search back for the last newline, in chunks
-  const chunk = Buffer.alloc(64 * 1024);
-  let pos = size;
-  while (pos > 0) {
-    const from = Math.max(0, pos - chunk.length);
-    const n = readSync(fd, chunk, 0, pos - from, from);
-    const i = chunk.subarray(0, n).lastIndexOf(0x0a);
-    if (i >= 0) {
-      ftruncateSync(fd, from + i + 1);
-      return;
-    }
-    pos = from;
-  }
-  ftruncateSync(fd, 0);
 }

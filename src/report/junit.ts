@@ -10,7 +10,7 @@ const escapeXml = (s: string): string =>
  * stage and platform (Jenkins tracks a test's age and history by them); what changes from run to
  * run (series, mails, messages) goes into the failure, skipped message or system-out.
  */
-interface Case {
+export interface JunitCase {
   classname: string;
   name: string;
   failure?: string;
@@ -18,7 +18,7 @@ interface Case {
   out?: string;
 }
 
-function caseXml(c: Case): string {
+function caseXml(c: JunitCase): string {
   const open = `    <testcase classname="${escapeXml(c.classname)}" name="${escapeXml(c.name)}"`;
   const out = c.out ? `\n      <system-out>${escapeXml(c.out)}</system-out>` : '';
   if (c.failure !== undefined) return `${open}>\n      <failure message="${escapeXml(c.failure.split('\n')[0]!)}">${escapeXml(c.failure)}</failure>${out}\n    </testcase>`;
@@ -27,17 +27,28 @@ function caseXml(c: Case): string {
 }
 
 /** Jenkins splits a classname at its last dot (package.class): dots inside a name would split it again. */
-const part = (s: string): string => s.replace(/[./]/g, '_');
+export const junitPart = (s: string): string => s.replace(/[./]/g, '_');
+const part = junitPart;
+
+/** A junit.xml document: its suites, each with its cases, and the counts Jenkins reads. */
+export function junitDocument(name: string, suites: ReadonlyArray<{ name: string; cases: JunitCase[] }>): string {
+  const count = (cases: JunitCase[], k: 'failure' | 'skipped') => cases.filter((c) => c[k] !== undefined).length;
+  const flat = suites.flatMap((s) => s.cases);
+  const body = suites
+    .map((s) => `  <testsuite name="${escapeXml(s.name)}" tests="${s.cases.length}" failures="${count(s.cases, 'failure')}" skipped="${count(s.cases, 'skipped')}" errors="0">\n${s.cases.map(caseXml).join('\n')}${s.cases.length ? '\n' : ''}  </testsuite>`)
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${escapeXml(name)}" tests="${flat.length}" failures="${count(flat, 'failure')}" skipped="${count(flat, 'skipped')}" errors="0">\n${body}\n</testsuites>\n`;
+}
 
 const HARVEST = 'patchline.harvest';
 const PROBLEM_BUCKETS = ['quarantined', 'unroutable'] as const;
 
 /** Harvest: a case per source (read or not), a case per problem bucket (failed while it holds mails). */
-function harvestCases(files: RunFiles): Case[] {
+function harvestCases(files: RunFiles): JunitCase[] {
   const v = harvestView(files);
   if (v.notRun) return [{ classname: HARVEST, name: 'harvest', failure: v.notRun }];
-  const sources = (files.harvest?.sources ?? []).map((s): Case => ({ classname: HARVEST, name: `source ${s.name}`, ...(s.error ? { failure: s.error.message } : {}) }));
-  const buckets = PROBLEM_BUCKETS.map((bucket): Case => {
+  const sources = (files.harvest?.sources ?? []).map((s): JunitCase => ({ classname: HARVEST, name: `source ${s.name}`, ...(s.error ? { failure: s.error.message } : {}) }));
+  const buckets = PROBLEM_BUCKETS.map((bucket): JunitCase => {
     const mails = v.problems.filter((p) => p.bucket === bucket);
     if (mails.length === 0) return { classname: HARVEST, name: bucket };
     const lines = mails.map((p) => `${p.subject} <${p.messageId}>: ${p.reason ?? bucket}`);
@@ -52,7 +63,7 @@ interface Entry {
 }
 
 /** One case for every series that went through a stage (and platform) of a branch in this run: failed if one failed, passed if one passed, else skipped. */
-function stageCase(classname: string, name: string, entries: Entry[]): Case {
+function stageCase(classname: string, name: string, entries: Entry[]): JunitCase {
   const line = (e: Entry) => `${e.seriesId}: ${e.result.status}${e.result.message ? `: ${e.result.message}` : ''}`;
   const of = (status: StageStatus) => entries.filter((e) => e.result.status === status);
   const failed = of('failed');
@@ -77,14 +88,9 @@ export function junitXml(files: RunFiles): string {
       cases.set(name, [...(cases.get(name) ?? []), { seriesId: o.series.id, result: s }]);
     }
   }
-  const all: Array<{ name: string; cases: Case[] }> = [
+  const all = [
     { name: 'harvest', cases: harvestCases(files) },
     ...[...suites].map(([name, s]) => ({ name, cases: [...s.cases].map(([caseName, entries]) => stageCase(s.classname, caseName, entries)) })),
   ];
-  const count = (cases: Case[], k: 'failure' | 'skipped') => cases.filter((c) => c[k] !== undefined).length;
-  const flat = all.flatMap((s) => s.cases);
-  const body = all
-    .map((s) => `  <testsuite name="${escapeXml(s.name)}" tests="${s.cases.length}" failures="${count(s.cases, 'failure')}" skipped="${count(s.cases, 'skipped')}" errors="0">\n${s.cases.map(caseXml).join('\n')}${s.cases.length ? '\n' : ''}  </testsuite>`)
-    .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="patchline run ${escapeXml(files.runId)}" tests="${flat.length}" failures="${count(flat, 'failure')}" skipped="${count(flat, 'skipped')}" errors="0">\n${body}\n</testsuites>\n`;
+  return junitDocument(`patchline run ${files.runId}`, all);
 }

@@ -4,6 +4,7 @@ import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
 import { redact } from '../core/secrets.js';
 import type { ScanSummary } from './scan.js';
 import type { ReviewRecord, TrackingBackend, TrackingItem, TrackingItemInput } from './types.js';
+import { commandAction } from '../core/command-errors.js';
 
 /** Options every track subcommand shares: where the items are (local state or a server). */
 interface WhereOptions {
@@ -50,22 +51,6 @@ function print(text: string): void {
   process.stdout.write(redact(text) + '\n');
 }
 
-function fail(err: unknown): ExitCode {
-  const e = asPatchlineError(err);
-  process.stderr.write(redact(e.toLine()) + '\n');
-  return e.exitCode;
-}
-
-/** Run an action, mapping errors to one line and the exit code. */
-function action<O>(onExit: (code: ExitCode) => void, run: (opts: O) => Promise<ExitCode | void>): (opts: O) => Promise<void> {
-  return async (opts: O) => {
-    try {
-      onExit((await run(opts)) ?? ExitCode.ok);
-    } catch (err) {
-      onExit(fail(err));
-    }
-  };
-}
 
 const short = (sha?: string): string => (sha ? sha.slice(0, 12) : '-');
 
@@ -159,7 +144,7 @@ export function registerTrackCommands(program: Command, onExit: (code: ExitCode)
       .option('--file <file>', 'one item from a YAML file (the keys of resources/schemas/tracking-item.schema.json)')
       .option('--dir <dir>', 'every *.yaml file of a directory, one item each; nothing is added when one is bad'),
   ).action(
-    action<AddOptions>(onExit, async (o) => {
+    commandAction<AddOptions>(onExit, async (o) => {
       const items = await itemsToAdd(o);
       const backend = await backendFor(o);
       for (const { item } of items) {
@@ -177,7 +162,7 @@ export function registerTrackCommands(program: Command, onExit: (code: ExitCode)
       .option('--branch <branch>', 'only this packaging branch')
       .option('--json', 'a JSON array on stdout'),
   ).action(
-    action<WhereOptions & { repo?: string; branch?: string; json?: boolean }>(onExit, async (o) => {
+    commandAction<WhereOptions & { repo?: string; branch?: string; json?: boolean }>(onExit, async (o) => {
       const items = await (await backendFor(o)).list({ ...(o.repo ? { repo: o.repo } : {}), ...(o.branch ? { branch: o.branch } : {}) });
       if (o.json) print(JSON.stringify(items, null, 2));
       else if (items.length === 0) print('no tracking items');
@@ -186,7 +171,7 @@ export function registerTrackCommands(program: Command, onExit: (code: ExitCode)
   );
 
   addWhereOptions(keyOptions(track.command('show').description('one tracking item and its reviews')).option('--json', 'JSON on stdout: { item, reviews }')).action(
-    action<WhereOptions & { repo: string; branch: string; json?: boolean }>(onExit, async (o) => {
+    commandAction<WhereOptions & { repo: string; branch: string; json?: boolean }>(onExit, async (o) => {
       const backend = await backendFor(o);
       const [item] = await backend.list({ repo: o.repo, branch: o.branch });
       if (!item) throw new PatchlineError('ETRACK', `no tracking item for repo ${o.repo} branch ${o.branch} (see: patchline track list)`, { input: `${o.repo}/${o.branch}` });
@@ -196,7 +181,7 @@ export function registerTrackCommands(program: Command, onExit: (code: ExitCode)
   );
 
   addWhereOptions(keyOptions(track.command('remove').description('remove a tracking item (its reviews stay)'))).action(
-    action<WhereOptions & { repo: string; branch: string }>(onExit, async (o) => {
+    commandAction<WhereOptions & { repo: string; branch: string }>(onExit, async (o) => {
       await (await backendFor(o)).remove({ repo: o.repo, branch: o.branch });
       if (!o.quiet) print(`removed ${o.repo} ${o.branch}`);
     }),
@@ -207,7 +192,7 @@ export function registerTrackCommands(program: Command, onExit: (code: ExitCode)
     ['disable', false],
   ] as const) {
     addWhereOptions(keyOptions(track.command(name).description(`${name} a tracking item (scans skip disabled items)`))).action(
-      action<WhereOptions & { repo: string; branch: string }>(onExit, async (o) => {
+      commandAction<WhereOptions & { repo: string; branch: string }>(onExit, async (o) => {
         const item = await (await backendFor(o)).setEnabled({ repo: o.repo, branch: o.branch }, enabled);
         if (!o.quiet) print(`${item.repo} ${item.branch} ${item.enabled ? 'enabled' : 'disabled'}`);
       }),
@@ -215,7 +200,7 @@ export function registerTrackCommands(program: Command, onExit: (code: ExitCode)
   }
 
   addWhereOptions(track.command('reviews').description('the review records (one per upstream range)').option('--json', 'a JSON array on stdout')).action(
-    action<WhereOptions & { json?: boolean }>(onExit, async (o) => {
+    commandAction<WhereOptions & { json?: boolean }>(onExit, async (o) => {
       const reviews = await (await backendFor(o)).reviews();
       if (o.json) print(JSON.stringify(reviews, null, 2));
       else print(reviews.length === 0 ? 'no reviews' : reviews.map((r) => `${r.id} ${r.state} ${r.trackingBranch}${r.failure ? ` ${r.failure.patch ?? ''}: ${r.failure.message}` : ''}`).join('\n'));
@@ -235,7 +220,7 @@ export function scanCommand(onExit: (code: ExitCode) => void): Command {
     .option('--branch <branch>', 'only this item (with --repo)')
     .option('--json', 'the summary as JSON on stdout')
     .addOption(new Option('-q, --quiet', 'only warnings and the failures').default(false))
-    .action(action<{ config: string; stateDir?: string; repo?: string; branch?: string; json?: boolean; quiet?: boolean }>(onExit, async (o) => runScan(o)));
+    .action(commandAction<{ config: string; stateDir?: string; repo?: string; branch?: string; json?: boolean; quiet?: boolean }>(onExit, async (o) => runScan(o)));
 }
 
 /** Scan and print one line per item; the exit code. */

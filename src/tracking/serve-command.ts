@@ -1,23 +1,10 @@
 import { Command } from 'commander';
 import { configOption } from '../core/config-discovery.js';
-import { ExitCode, asPatchlineError } from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { redact } from '../core/secrets.js';
+import { commandAction } from '../core/command-errors.js';
 
 /** A command action: exit 0, or the error's one line and exit code. */
-function action<T>(onExit: (code: ExitCode) => void, run: (opts: T) => Promise<void>): (opts: T) => Promise<void> {
-  return async (opts) => {
-    try {
-      await run(opts);
-      onExit(ExitCode.ok);
-    } catch (err) {
-      const e = asPatchlineError(err);
-      process.stderr.write(redact(e.toLine()) + '\n');
-      onExit(e.exitCode);
-    }
-  };
-}
-
 /** Serve until SIGTERM/SIGINT, then stop taking requests, finish the running ones and the running scan. */
 async function serve(opts: { config: string; stateDir?: string; listen?: string }): Promise<void> {
   const [{ loadConfig }, { startServer }, { localBackend }, { startScanLoop }] = await Promise.all([
@@ -66,12 +53,12 @@ export function registerServeCommands(program: Command, onExit: (code: ExitCode)
       .addOption(configOption())
       .option('--state-dir <dir>', 'state directory (default: stateDir of the config)')
       .option('--listen <host:port>', 'address to listen on (default: serve.listen, else 127.0.0.1:8443)')
-      .action(action(onExit, serve)),
+      .action(commandAction(onExit, serve)),
   );
   program.addCommand(
     new Command('passwd')
       .description('read a new password from stdin (no echo on a terminal) and print its scrypt hash for serve.users[].passwordHash; a weak password is refused')
       .option('--user <name>', 'the user it is for (refused when the password contains it; prints the serve.users entry on stderr)')
-      .action(action(onExit, passwd)),
+      .action(commandAction(onExit, passwd)),
   );
 }

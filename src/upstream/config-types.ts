@@ -12,6 +12,8 @@ export interface UpstreamProjectConfig {
   platforms?: string[];
   maintainers?: string[];
   enabled?: boolean;
+  /** Version from the spec (default: build.version) or from `git describe` of the upstream commit. */
+  version?: 'spec' | 'git-describe';
 }
 
 export interface UpstreamConfig {

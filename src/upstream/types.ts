@@ -30,9 +30,9 @@ export interface UpstreamBuildRecord {
   nvr?: string;
   /** File names of the built RPMs (in the repo dir). */
   rpms: string[];
-  /** The build log, relative to the publish root (e.g. repos/ab/cd/<sha>_<dg8>/<platform>/build.log). */
+  /** The build log, relative to the publish root (the destination; pages live there): `<platform>/repos/ab/cd/<sha>_<dg8>/build.log`, or `<platform>/logs/...` for a build without a repo. */
   log?: string;
-  /** The repo dir, relative to the platform's publish root (repos/ab/cd/<sha>_<dg8>); absent when no repo was made. */
+  /** The repo dir, relative to the publish root (the destination): `<platform>/repos/ab/cd/<sha>_<dg8>`; absent when no repo was made. */
   repoPath?: string;
   /** Attempts made before this one for the same (sha, dist-git) pair (RETRY counts). */
   retries: number;
@@ -42,6 +42,12 @@ export interface UpstreamBuildRecord {
   firstBadCommit?: CommitInfo;
   /** Why it failed: the failing step (srpm, rpmbuild, nvr-order, publish, ...) and a short stable signature of the error. */
   failure?: { step: string; signature: string; message: string };
+  /** The retry pattern the log matched (RETRY, or FAILED once the retries ran out). */
+  transient?: string;
+  /** Its repo was made while every project's latest build had succeeded (`consistent` points at the newest such). */
+  consistent?: boolean;
+  /** The mail this record owes (recorded before it is rendered and sent: exactly once across crashes). */
+  mail?: { kind: 'failure' | 'recovery'; messageId: string };
 }
 
 /** Why a project has nothing to build (queue.json / queue.html). */

@@ -9,6 +9,10 @@ import { runPublishStep } from '../../src/publish/step.js';
 import { isRemoteDestination } from '../../src/publish/settings.js';
 import { buildFixture } from '../support/result-fixtures.js';
 import { buildRpm, repoquery } from './rpm-fixture.js';
+import { RESERVED_PLATFORM_NAMES, RESERVED_PUBLISH_NAMES } from '../../src/core/config-checks.js';
+import { STATUS_DIR } from '../../src/report/status-page.js';
+import { PAGES } from '../../src/upstream/pages.js';
+import { LINKS } from '../../src/upstream/repos.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pl-publish-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -223,7 +227,13 @@ describe('repos per branch (publish.layout)', () => {
     expect(two({ layout: '{repo}-{branch}' }, ['master'])).toThrow('publish.layout: "{repo}-{branch}" puts platforms el9 and f40 into one repo "qemu-master": put {platform} in it');
     expect(two({}, ['stable', 'stable/2.1'])).toThrow('publish.layout: "{platform}/{repo}-{branch}" gives "el9/qemu-stable" and "el9/qemu-stable/2.1": one repo would sit inside the other');
     expect(two({ layout: '{platform}/../{repo}' }, ['master'])).toThrow('publish.layout: "{platform}/../{repo}" gives "el9/../qemu" for qemu/master on el9: not a relative path');
-    expect(two({ layout: 'status/{platform}/{branch}' }, ['master'])).toThrow('"status" is taken beside the repos (the status page)');
+    expect(two({ layout: 'status/{platform}/{branch}' }, ['master'])).toThrow('"status" is taken beside the repos (the status page, the upstream pages)');
+    expect(two({ layout: '{platform}/{branch}' }, ['current'])).toThrow('publish.layout: "{platform}/{branch}" gives "el9/current" for qemu/current on el9: "el9/current" is taken by the upstream packaging (patchline upstream)');
     expect(two({ layout: '{platform}/{arch}' }, ['master'])).toThrow('publish.layout: "{platform}/{arch}": unknown placeholder {arch}');
+  });
+
+  test('the names the layout may not take are the ones the status page and the upstream packaging use', () => {
+    expect(RESERVED_PUBLISH_NAMES.sort()).toEqual([STATUS_DIR, ...Object.values(PAGES)].sort());
+    expect(RESERVED_PLATFORM_NAMES.sort()).toEqual(['repos', 'logs', ...LINKS].sort());
   });
 });

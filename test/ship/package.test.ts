@@ -33,7 +33,7 @@ function expectWorkingInstall(bin: string, installDir: string): void {
   const demo = run(bin, ['demo', '--dir', demoDir], { cwd: work });
   expect(demo.stderr).toMatch(/patchline demo: done \(exit 0\)/);
   expect(demo.status).toBe(0);
-  expect(readdirSync(join(demoDir, '.work', 'publish', 'demo', 'Packages')).some((f) => f.endsWith('.noarch.rpm'))).toBe(true);
+  expect(readdirSync(join(demoDir, '.work', 'publish', 'demo', 'hello-main', 'Packages')).some((f) => f.endsWith('.noarch.rpm'))).toBe(true);
   // check finds ./patchline.yaml by itself
   const check = run(bin, ['check'], { cwd: demoDir });
   expect([check.status, check.stdout]).toEqual([0, '']);
