@@ -10,7 +10,15 @@
 import groovy.transform.Field
 
 @Field
-static final List<String> STEPS = ['harvest', 'apply', 'build', 'test', 'publish', 'report']
+static final List<String> STEPS = ['harvest', 'apply', 'build', 'test', 'publish', 'report', 'upstream', 'track-scan']
+
+/** The patchline subcommand of each stage: the mail pipeline's steps, the upstream packaging run, the tracking scan. */
+@Field
+static final Map<String, String> COMMANDS = [upstream: 'upstream run', 'track-scan': 'track scan']
+
+/** Where a stage's run dirs live under the state dir (its log is kept beside its results). */
+@Field
+static final Map<String, String> RUNS = [upstream: 'upstream/runs', 'track-scan': 'tracking/runs']
 
 /**
  * The credentials a call may name (`credentials: [imap: 'id', ...]`): the kind the Jenkins
@@ -34,14 +42,23 @@ static final Map<String, Map> CREDENTIALS = [
  * console and to <step>.log in the run dir, whose last line is the step's one-line error.
  */
 static String stepScript(String step, Map config) {
-    List<String> args = ['--config "$PATCHLINE_CONFIG"', '--state-dir "$PATCHLINE_STATE_DIR"', '--run-dir "$PATCHLINE_RUN_DIR"']
-    if (config.repo) {
+    List<String> args = ['--config "$PATCHLINE_CONFIG"', '--state-dir "$PATCHLINE_STATE_DIR"']
+    if (step != 'track-scan') {
+        args << '--run-dir "$PATCHLINE_RUN_DIR"'
+    }
+    if (config.project && step == 'upstream') {
+        args << '--project "$PATCHLINE_PROJECT"'
+    }
+    if (config.headOnly && step == 'upstream') {
+        args << '--head-only'
+    }
+    if (config.repo && !(step in ['upstream', 'track-scan'])) {
         args << '--repo "$PATCHLINE_REPO"'
     }
-    if (config.branch) {
+    if (config.branch && !(step in ['upstream', 'track-scan'])) {
         args << '--branch "$PATCHLINE_BRANCH"'
     }
-    if (config.dryRun) {
+    if (config.dryRun && step != 'track-scan') {
         args << '--dry-run'
     }
     if (config.scratch && step == 'build') {
@@ -51,7 +68,7 @@ static String stepScript(String step, Map config) {
     return [
         'set +x',
         'mkdir -p "$PATCHLINE_RUN_DIR"',
-        '{ rc=0; patchline ' + step + ' ' + args.join(' ') + ' || rc=$?; echo "$rc" >' + file + '.exit"; } 2>&1 | tee ' + file + '.log"',
+        '{ rc=0; patchline ' + (COMMANDS[step] ?: step) + ' ' + args.join(' ') + ' || rc=$?; echo "$rc" >' + file + '.exit"; } 2>&1 | tee ' + file + '.log"',
         'exit "$(cat ' + file + '.exit")"',
     ].join('\n') + '\n'
 }
@@ -77,13 +94,14 @@ def call(Map config) {
             sshKeys << id
         }
     }
-    String runDir = runDirOf(config)
+    String runDir = runDirOf(config, step)
     List<String> environment = [
         "PATCHLINE_CONFIG=${config.config ?: 'patchline.yaml'}",
         "PATCHLINE_STATE_DIR=${stateDirOf(config)}",
         "PATCHLINE_RUN_DIR=${runDir}",
         "PATCHLINE_REPO=${config.repo ?: ''}",
         "PATCHLINE_BRANCH=${config.branch ?: ''}",
+        "PATCHLINE_PROJECT=${config.project ?: ''}",
     ] + patchlineTool.pathEntries(config)
     int status = 0
     withEnv(environment) {
@@ -126,16 +144,17 @@ int finish(String step, int status, String runDir) {
     if (status == 0) {
         return 0
     }
+    String name = step == 'track-scan' ? 'track scan' : step
     String log = "${runDir}/${step}.log"
     String message = fileExists(log) ? lastLine(readFile(log)) : ''
     if (status == 3) {
-        unstable("patchline ${step}: partly failed: ${message}")
+        unstable("patchline ${name}: partly failed: ${message}")
         return 3
     }
     if (status == 127) {
-        error("patchline ${step}: the patchline command is not installed on this agent (${message}): install it, or give toolDir (docs/jenkins.md)")
+        error("patchline ${name}: the patchline command is not installed on this agent (${message}): install it, or give toolDir (docs/jenkins.md)")
     }
-    error("patchline ${step} failed (exit ${status}): ${message}")
+    error("patchline ${name} failed (exit ${status}): ${message}")
 }
 
 /**
@@ -154,13 +173,16 @@ String stateDirOf(Map config) {
     return dir
 }
 
-/** This build's run dir: <state dir>/runs/<the build's start time, UTC>, the same for every stage of the build. */
-String runDirOf(Map config) {
+/**
+ * This build's run dir: <state dir>/runs/<the build's start time, UTC>, the same for every stage of
+ * the build; an upstream run's under <state dir>/upstream/runs, a tracking scan's log under tracking/runs.
+ */
+String runDirOf(Map config, String step = 'harvest') {
     if (config.runDir) {
         return config.runDir
     }
     String runId = new Date(currentBuild.startTimeInMillis as long).format("yyyyMMdd'T'HHmmss'Z'", TimeZone.getTimeZone('UTC'))
-    return "${stateDirOf(config)}/runs/${runId}"
+    return "${stateDirOf(config)}/${RUNS[step] ?: 'runs'}/${runId}"
 }
 
 static String lastLine(String text) {

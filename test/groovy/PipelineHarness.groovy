@@ -158,9 +158,9 @@ class PipelineHarness {
     }
 
     /** Evaluate a Jenkinsfile (this repo's, or the text given): the declared pipeline lands in `pipeline`. */
-    Object evaluateJenkinsfile(String text = null) {
+    Object evaluateJenkinsfile(String text = null, String name = 'Jenkinsfile') {
         if (text == null) {
-            return org.codehaus.groovy.runtime.InvokerHelper.createScript(compiled(new File(root, 'Jenkinsfile')), binding).run()
+            return org.codehaus.groovy.runtime.InvokerHelper.createScript(compiled(new File(root, name)), binding).run()
         }
         // `@Library('x') _` is Jenkins' own syntax (an annotated `_`): the same as the library step here
         String groovy = text.replaceAll(/(?m)^@Library\((.*)\)\s+_\s*$/, 'library($1)')
@@ -174,6 +174,11 @@ class PipelineHarness {
             if (failed != null) {
                 record('skipped stage', stage.name)
                 printLine("Stage \"${stage.name}\" skipped due to earlier failure(s)")
+                continue
+            }
+            if (!stage.when.every { it.call() }) {
+                record('skipped stage', stage.name)
+                printLine("Stage \"${stage.name}\" skipped due to when conditional")
                 continue
             }
             record('stage', stage.name)

@@ -13,6 +13,15 @@ class PipelineModel {
     static class Stage {
         String name
         Closure steps
+        /** `when { expression { ... } }`: the stage runs only when every expression is true. */
+        List<Closure> when = []
+    }
+
+    /** The conditions of a `when` block (only `expression` is used by vars/). */
+    static class When {
+        final List<Closure> expressions = []
+
+        void expression(Closure body) { expressions << body }
     }
 
     static PipelineModel parse(Closure body) {
@@ -77,6 +86,12 @@ class PipelineModel {
         }
 
         void steps(Closure body) { stage.steps = body }
+
+        void when(Closure body) {
+            When w = new When()
+            delegateTo(body, w)
+            stage.when.addAll(w.expressions)
+        }
     }
 
     static class Post {

@@ -5,6 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stepCommand } from '../../src/core/step.js';
 import { STEP_NAMES } from '../../src/steps.js';
+import type { Command } from 'commander';
+import { upstreamRunCommand } from '../../src/upstream/command.js';
+import { scanCommand } from '../../src/tracking/command.js';
 
 /**
  * vars/ and the Jenkinsfile under Debian's groovy (2.4, the version Jenkins bundles), all cases in
@@ -18,9 +21,10 @@ function javaHome(): string {
   return dirname(dirname(realpathSync(java)));
 }
 
-/** "<step> <--option> <1 if it takes a value>" for every option of every step subcommand. */
+/** "<step> <--option> <1 if it takes a value>" for every option of every step subcommand, `upstream run` and `track scan`. */
 function optionLines(): string {
-  return STEP_NAMES.flatMap((name) => stepCommand(name, () => undefined).options.map((o) => `${name} ${o.long} ${o.required || o.optional ? 1 : 0}`)).join('\n') + '\n';
+  const lines = (name: string, cmd: Command) => cmd.options.map((o) => `${name} ${o.long} ${o.required || o.optional ? 1 : 0}`);
+  return [...STEP_NAMES.flatMap((name) => lines(name, stepCommand(name, () => undefined))), ...lines('upstream-run', upstreamRunCommand('run', () => undefined)), ...lines('track-scan', scanCommand(() => undefined))].join('\n') + '\n';
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

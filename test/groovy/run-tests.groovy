@@ -124,8 +124,8 @@ test('secrets: never in an sh script, never on the console, not even with every 
     assert h.patchlineCalls().size() == 6
 }
 
-test('secrets: no double-quoted (interpolating) string in vars/ or the Jenkinsfile mentions a secret variable') {
-    List<File> sources = new File(root, 'vars').listFiles().findAll { it.name.endsWith('.groovy') } + [new File(root, 'Jenkinsfile')]
+test('secrets: no double-quoted (interpolating) string in vars/ or the Jenkinsfiles mentions a secret variable') {
+    List<File> sources = new File(root, 'vars').listFiles().findAll { it.name.endsWith('.groovy') } + [new File(root, 'Jenkinsfile'), new File(root, 'Jenkinsfile.upstream')]
     sources.each { File f ->
         f.text.findAll(/"(?:[^"\\]|\\.)*"/).each { String literal ->
             assert !(literal =~ /PASSWORD|KOJI_CERT|SERVERCA|TOKEN|SSH_AUTH/), "${f.name}: ${literal}"
@@ -388,6 +388,93 @@ test('patchlinePipeline: toolDir puts a patchline that is not on the agent\'s PA
     assert h.result == 'SUCCESS'
 }
 
+/* ------------------------------------------------------------------ upstream packaging and tracking */
+
+String UPSTREAM_RUNS = '/upstream/runs/'
+Closure<List> upstreamArgs = { PipelineHarness h -> ['--config', 'patchline.yaml', '--state-dir', h.stateDir.path, '--run-dir', h.stateDir.path + UPSTREAM_RUNS + RUN_ID] }
+Closure<List> scanArgs = { PipelineHarness h -> ['--config', 'patchline.yaml', '--state-dir', h.stateDir.path] }
+
+test('patchlineUpstream: runs `patchline upstream run` into <state>/upstream/runs/<build start>; sees git, Koji, rsync and SMTP credentials, not IMAP; JUnit recorded from the run dir') {
+    PipelineHarness h = harness()
+    h.fake('upstream-run', 'echo \'<testsuites name="upstream" tests="1" failures="0"/>\' >"$run_dir/junit.xml"\n')
+    assert h.callVar('patchlineUpstream', settings(h, [credentials: CREDS])) == 0
+    List calls = h.patchlineCalls()
+    assert calls*.step == ['upstream-run']
+    assert calls[0].args == upstreamArgs(h)
+    assert calls[0].env == SEEN.kojiCert + SEEN.kojiCa + SEEN.smtp + SEEN.gitHttps + [SSH_AUTH_SOCK: 'keys:team-git-key,team-rsync-key']
+    String dir = h.stateDir.path + UPSTREAM_RUNS + RUN_ID
+    assert h.callsOf('junit')[0][1..2] == [[testResults: 'junit.xml', allowEmptyResults: true], dir]
+    assert h.callsOf('archiveArtifacts')[0][2] == dir
+    assert h.result == 'SUCCESS'
+}
+
+test('patchlineUpstream: project, headOnly and dryRun pass exactly --project, --head-only, --dry-run; repo and branch are not its options') {
+    PipelineHarness h = harness()
+    h.callVar('patchlineUpstream', settings(h, [project: 'nova; rm -rf /', headOnly: true, dryRun: true, repo: 'hello', branch: 'main']))
+    assert h.patchlineCalls()[0].args == upstreamArgs(h) + ['--project', 'nova; rm -rf /', '--head-only', '--dry-run']
+}
+
+test('patchlineUpstream: a failed run fails the stage with its one-line error, and its JUnit and logs are still handed over') {
+    PipelineHarness h = harness()
+    h.fake('upstream-run', "echo 'patchline: EUPSTREAM nova: the upstream cannot be fetched' >&2; exit 1\n")
+    assert failure { h.callVar('patchlineUpstream', settings(h)) } == 'patchline upstream failed (exit 1): patchline: EUPSTREAM nova: the upstream cannot be fetched'
+    assert h.callsOf('junit').size() == 1 && h.callsOf('archiveArtifacts').size() == 1
+}
+
+test('patchlineTrackScan: runs `patchline track scan` with its options only; sees the git and SMTP credentials; its log under <state>/tracking/runs/<build start>') {
+    PipelineHarness h = harness()
+    h.fake('track-scan', "echo 'patchline: ETRACK qemu/master: patch 2 does not apply' >&2; exit 3\n")
+    assert h.callVar('patchlineTrackScan', settings(h, [credentials: CREDS, dryRun: true, repo: 'x'])) == 3
+    assert h.patchlineCalls()*.step == ['track-scan']
+    assert h.patchlineCalls()[0].args == scanArgs(h)
+    assert h.patchlineCalls()[0].env == SEEN.smtp + SEEN.gitHttps + [SSH_AUTH_SOCK: 'keys:team-git-key']
+    assert new File(h.stateDir, 'tracking/runs/' + RUN_ID + '/track-scan.log').text.contains('patch 2 does not apply')
+    assert h.result == 'UNSTABLE'
+}
+
+Map UPSTREAM_DEFAULTS = [PROJECT: '', HEAD_ONLY: false, DRY_RUN: false, CONFIG: 'patchline.yaml']
+Closure<PipelineHarness> upstreamPipelineOf = { Map opts = [:], Closure<Map> config ->
+    PipelineHarness h = harness(opts.installed != false)
+    h.params.putAll(UPSTREAM_DEFAULTS + (opts.params ?: [:]))
+    h.callVar('patchlineUpstreamPipeline', config(h))
+    return h
+}
+
+test('patchlineUpstreamPipeline: hourly cron, one build at a time, PROJECT/HEAD_ONLY/DRY_RUN/CONFIG; Prepare, Upstream, Track') {
+    PipelineHarness h = upstreamPipelineOf(STATE)
+    PipelineModel p = h.pipeline
+    assert p.triggers == [[name: 'cron', args: ['H * * * *']]]
+    assert p.options.find { it.name == 'disableConcurrentBuilds' }
+    assert p.parameters.collect { [it.name, it.args[0].name, it.args[0].defaultValue] } == [
+        ['string', 'PROJECT', ''], ['booleanParam', 'HEAD_ONLY', false], ['booleanParam', 'DRY_RUN', false], ['string', 'CONFIG', 'patchline.yaml']]
+    h.runPipeline()
+    assert p.stages*.name == ['Prepare', 'Upstream', 'Track']
+    assert h.patchlineCalls().collect { [it.step, it.args] } == [['upstream-run', upstreamArgs(h)], ['track-scan', scanArgs(h)]]
+    assert h.result == 'SUCCESS'
+    assert failure { upstreamPipelineOf { [repo: 'x'] } } == "patchlineUpstreamPipeline: unknown option 'repo' (known: config, credentials, stateDir, label, cron, toolDir, fromCheckout; docs/jenkins.md)"
+}
+
+test('patchlineUpstreamPipeline: one project by parameter (head only, dry run) builds only it, and skips the tracking scan') {
+    PipelineHarness h = upstreamPipelineOf(params: [PROJECT: 'nova', HEAD_ONLY: true, DRY_RUN: true], STATE)
+    h.runPipeline()
+    assert h.patchlineCalls().collect { [it.step, it.args] } == [['upstream-run', upstreamArgs(h) + ['--project', 'nova', '--head-only', '--dry-run']]]
+    assert h.callsOf('skipped stage').collect { it[1] } == ['Track']
+    assert h.console.contains('Stage "Track" skipped due to when conditional')
+    assert h.result == 'SUCCESS'
+}
+
+test('this repo\'s Jenkinsfile.upstream: the library from this branch, patchline installed from the checkout, the upstream pipeline') {
+    PipelineHarness h = harness(false)
+    h.params.putAll(UPSTREAM_DEFAULTS)
+    h.env.PATCHLINE_STATE_DIR = h.stateDir.path
+    h.evaluateJenkinsfile(null, 'Jenkinsfile.upstream')
+    assert h.callsOf('library')[0][1].identifier == 'patchline@main'
+    h.runPipeline()
+    assert h.patchlineCalls()*.step == ['upstream-run', 'track-scan']
+    assert h.patchlineCalls().every { it.bin == h.workspace.path + '/.patchline-tool/bin/patchline' }
+    assert h.result == 'SUCCESS'
+}
+
 /* ------------------------------------------------------------------ the Jenkinsfiles */
 
 test('the two-line Jenkinsfile of docs/jenkins.md runs the whole pipeline with the library and the installed tool') {
@@ -434,9 +521,9 @@ test('this repo\'s Jenkinsfile: main by default, and the state in /var/tmp/patch
     assert called == [config: 'patchline.yaml', fromCheckout: true, stateDir: '/var/tmp/patchline/team/patchline']
 }
 
-test('every params.X read in vars/ and the Jenkinsfile is a declared parameter') {
-    Set declared = pipelineOf(STATE).pipeline.parameters.collect { it.args[0].name } as Set
-    List<File> sources = new File(root, 'vars').listFiles().findAll { it.name.endsWith('.groovy') } + [new File(root, 'Jenkinsfile')]
+test('every params.X read in vars/ and the Jenkinsfiles is a declared parameter') {
+    Set declared = (pipelineOf(STATE).pipeline.parameters + upstreamPipelineOf(STATE).pipeline.parameters).collect { it.args[0].name } as Set
+    List<File> sources = new File(root, 'vars').listFiles().findAll { it.name.endsWith('.groovy') } + [new File(root, 'Jenkinsfile'), new File(root, 'Jenkinsfile.upstream')]
     Set read = sources.collectMany { File f -> f.text.findAll(/params\.([A-Za-z_][A-Za-z0-9_]*)/) { all, name -> name } } as Set
     assert read && declared.containsAll(read), "read but not declared: ${read - declared}"
     assert declared == read, "declared but never read: ${declared - read}"
