@@ -219,8 +219,10 @@ export interface RunConfig {
 
 export interface Config {
   stateDir?: string;
+  /** Empty in a config for upstream packaging or tracking only (validateConfig fills it in). */
   sources: SourceConfig[];
   harvest?: HarvestConfig;
+  /** Empty in a config for upstream packaging or tracking only. */
   repos: Record<string, RepoConfig>;
   apply?: ApplyConfig;
   platforms?: PlatformConfig[];

@@ -29,8 +29,12 @@ export function validateConfig(raw: unknown, file = 'patchline.yaml'): Config {
     const lines = describeSchemaErrors(validate.errors);
     throw new PatchlineError('ECONFIG', `${lines.join('; ')} (in ${file})`, { input: file, details: { errors: lines } });
   }
-  const config = raw as Config;
-  const problems = configProblems(config);
+  const given = raw as Partial<Config>;
+  // sources and repos are the mail pipeline's: a config for upstream packaging or tracking only may leave them out
+  const pipelineOnly = given.upstream === undefined && given.tracking === undefined;
+  const missing = (['sources', 'repos'] as const).filter((k) => given[k] === undefined && pipelineOnly);
+  const config = { ...given, sources: given.sources ?? [], repos: given.repos ?? {} } as Config;
+  const problems = [...missing.map((k) => ({ path: k, message: `required (${k === 'sources' ? 'where the mail comes from' : 'the git repos the patches go to'}; only a config with upstream: or tracking: may leave it out)` })), ...configProblems(config)];
   if (problems.length > 0) throw configError(problems, file);
   return config;
 }
@@ -60,4 +64,11 @@ export function loadConfig(path: string, opts: { stateDir?: string } = {}): Load
 /** Resolve a path from the config relative to the config file's directory. */
 export function resolveFrom(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+/** The mail pipeline's steps need mail sources and repos: a config for upstream packaging or tracking only has none. */
+export function requireMailPipeline(loaded: LoadedConfig): void {
+  const { sources, repos } = loaded.config;
+  if (sources.length > 0 && Object.keys(repos).length > 0) return;
+  throw new PatchlineError('ECONFIG', `${sources.length === 0 ? 'sources' : 'repos'}: none configured: the mail pipeline (harvest, apply, build, test, publish, report, run) needs sources: and repos: (this config is for patchline upstream / patchline track only) (in ${loaded.file})`, { input: loaded.file });
 }

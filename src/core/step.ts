@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig } from './config.js';
+import { loadConfig, requireMailPipeline } from './config.js';
 import { configOption, enableConfigDiscovery } from './config-discovery.js';
 import { ExitCode, PatchlineError } from './errors.js';
 import { createLogger } from './log.js';
@@ -28,6 +28,7 @@ export async function executeStep(name: StepName, options: CommonOptions & Recor
   const log = createLogger({ quiet: options.quiet });
   try {
     const loaded = loadConfig(options.config, { stateDir: options.stateDir });
+    requireMailPipeline(loaded);
     if (options.repo !== undefined && !(options.repo in loaded.config.repos)) {
       throw new PatchlineError('EUSAGE', `--repo ${options.repo}: not a configured repo (known: ${Object.keys(loaded.config.repos).join(', ')})`, { input: options.repo });
     }

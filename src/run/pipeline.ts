@@ -1,4 +1,4 @@
-import { loadConfig, type LoadedConfig } from '../core/config.js';
+import { loadConfig, requireMailPipeline, type LoadedConfig } from '../core/config.js';
 import { ExitCode, asPatchlineError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { readResultIfExists, resolveRunDir } from '../core/results.js';
@@ -74,6 +74,7 @@ export async function runPipeline(options: RunOptions, deps: { log?: Logger; exe
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig(options.config, { stateDir: options.stateDir });
+    requireMailPipeline(loaded);
     lock = await lockStateDir(loaded, { wait: options.wait, command: `patchline run --config ${loaded.file}`, log, who: 'patchline run' });
     runDir = resolveRunDir({ runDir: options.runDir, stateDir: loaded.stateDir, fresh: true }).runDir;
     // what earlier runs left: read before harvest adds this run's series

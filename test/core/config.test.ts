@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, validateConfig, type Config } from '../../src/core/config.js';
 import { PatchlineError } from '../../src/core/errors.js';
+import { spawnSync } from 'node:child_process';
 import { readSecret, redact } from '../../src/core/secrets.js';
 
 function configError(raw: unknown): string {
@@ -33,6 +34,25 @@ describe('config validation', () => {
       sources: [{ type: 'imap', name: 'imap', host: '127.0.0.1', port: 1143, security: 'plain', user: 'u', password: { env: 'IMAP_PASSWORD' } }],
     };
     expect(validateConfig(c)).toEqual(c);
+  });
+
+  test('sources and repos: required for the mail pipeline; a config for upstream packaging or tracking only may leave them out', () => {
+    expect(configError({ repos: minimal.repos })).toBe('sources: required (where the mail comes from; only a config with upstream: or tracking: may leave it out) (in test.yaml)');
+    expect(configError({})).toContain('sources: required (where the mail comes from; only a config with upstream: or tracking: may leave it out); repos: required (the git repos the patches go to;');
+    const upstreamOnly = { upstream: { projects: { nova: { upstream: 'nova.git', distgit: 'nova-distgit.git', spec: 'nova.spec' } } } };
+    expect(validateConfig(upstreamOnly)).toEqual({ ...upstreamOnly, sources: [], repos: {} });
+    const trackingOnly = { tracking: { reviewTo: ['list@example.org'] } };
+    expect(validateConfig(trackingOnly)).toEqual({ ...trackingOnly, sources: [], repos: {} });
+  });
+
+  test('a mail pipeline step on a config for upstream packaging only: exit 2 with one line, before anything is read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pl-config-upstream-only-'));
+    const file = join(dir, 'patchline.yaml');
+    writeFileSync(file, 'upstream:\n  projects:\n    nova: { upstream: nova.git, distgit: nova-distgit.git, spec: nova.spec }\n');
+    const r = spawnSync(process.execPath, ['dist/src/cli.js', 'harvest', '--config', file], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`patchline: ECONFIG sources: none configured: the mail pipeline (harvest, apply, build, test, publish, report, run) needs sources: and repos: (this config is for patchline upstream / patchline track only) (in ${file}) [${file}]\n`);
+    expect(existsSync(join(dir, '.patchline'))).toBe(false);
   });
 
   test('a missing repo url names the dotted path', () => {

@@ -75,20 +75,18 @@ describe('upstream build store (JSON lines, fsynced, torn tail ignored)', () => 
     expect(t.projectState('p1')!.lastProcessed).toBe('1199');
   });
 
-  test('100,000 records: load + newest(300) + ofProject stays well under a second', () => {
+  // how fast is bench:upstream's to say (its pages part opens a store of 100,000 records), not a timed assertion's
+  test('100,000 records appended outside the store: it loads them, newest(300) is the newest first, ofProject one project\'s', () => {
     const path = join(upstreamDir(state), BUILDS_FILE);
     openUpstreamStore(state).put(record(0));
     const lines: string[] = [];
     for (let i = 1; i < 100_000; i++) lines.push(JSON.stringify(record(i)));
     appendFileSync(path, lines.join('\n') + '\n');
-    const t0 = performance.now();
     const s = openUpstreamStore(state);
     const newest = s.newest(300);
     const p = s.ofProject('p1');
-    const ms = performance.now() - t0;
     expect(newest).toHaveLength(300);
     expect(newest[0]!.commit.subject).toBe('commit 99999');
     expect(p.length).toBe(33_333);
-    expect(ms).toBeLessThan(1000);
   });
 });

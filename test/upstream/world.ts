@@ -80,8 +80,7 @@ export function writeUpstreamConfig(root: string, projects: Project[], extra: { 
   mkdirSync(root, { recursive: true });
   const cfg = {
     stateDir: 'state',
-    sources: [{ name: 'list', type: 'mbox', path: 'list.mbox' }],
-    repos: { dummy: { url: 'dummy.git', branches: ['master'] } },
+    // a config for upstream packaging only: no sources or repos of the mail pipeline
     platforms: [{ name: 'el9', builder: 'local', ...(extra.dist ? { dist: extra.dist } : {}) }],
     publish: { destination: 'pub' },
     report: {
