@@ -125,6 +125,29 @@ async function deliver(env: ScanEnv, git: TimedGit, item: TrackingItem, rec: Rev
   return { ...key, outcome: 'failed', reviewId: rec.id, message: `${sent} of ${mails.length} review mails sent, ${why}: the next scan sends the rest (${d.error ?? ''})` };
 }
 
+/**
+ * Tracking branches of the item's packaging branch that no review record names, deleted: a push
+ * that landed after its attempt was abandoned (the scan killed while its `git push` child ran on,
+ * and the next scan deleted the branch before the push arrived). Every attempt records its review
+ * (state preparing) before it pushes, so a branch without a record is nobody's.
+ */
+async function sweepOrphanBranches(env: ScanEnv, git: TimedGit, item: TrackingItem): Promise<string[]> {
+  const prefix = `refs/heads/patch-tracking/${item.branch}/`;
+  const r = await git.run(['ls-remote', '--heads', '--', item.packagingUrl], { allowFailure: true });
+  if (r.code !== 0) return []; // unreachable now: the scan's own fetch and push say why
+  const named = new Set(env.reviews.list().map((rec) => rec.trackingBranch));
+  const orphans = r.stdout
+    .split('\n')
+    .map((line) => line.split('\t')[1] ?? '')
+    .filter((ref) => ref.startsWith(prefix) && !named.has(ref.slice('refs/heads/'.length)))
+    .map((ref) => ref.slice('refs/heads/'.length));
+  for (const branch of orphans) {
+    await deleteRemoteBranch(git, item.packagingUrl, branch);
+    env.log.warn(`track ${item.repo} ${item.branch}: deleted ${branch}: no review names it (a push that outlived its scan)`);
+  }
+  return orphans;
+}
+
 /** A range whose attempt failed to apply: tried again only once the packaging branch moved. */
 async function packagingHead(git: TimedGit, item: TrackingItem): Promise<string | undefined> {
   const r = await git.run(['ls-remote', '--heads', '--', item.packagingUrl, `refs/heads/${item.branch}`], { allowFailure: true });
@@ -136,6 +159,7 @@ async function scanItem(env: ScanEnv, item: TrackingItem): Promise<ItemOutcome> 
   const key = { repo: item.repo, branch: item.branch };
   const stateDir = env.loaded.stateDir;
   const { git, head } = await fetchUpstream(stateDir, item.upstreamUrl, item.upstreamBranch);
+  await sweepOrphanBranches(env, git, item);
   if (!item.lastCommit) {
     await env.items.modify(key, (i) => {
       i.lastCommit ??= head;
