@@ -24,6 +24,8 @@ export interface UpstreamPagesOptions {
    * and log are relative to; without it, outDir itself.
    */
   baseUrl?: string;
+  /** The templates to render with (report.templatesDir may override the pages'); default: patchline's own. */
+  templates?: Templates;
   /** The clock of "days since last success" (tests pin it). */
   now?: Date;
 }
@@ -116,7 +118,7 @@ function stylesheet(): string {
 /** Writes report.html, status_report.html, queue.html, queue.json and upstream.css into outDir, each file atomically. */
 export function writeUpstreamPages(store: UpstreamStore, queue: UpstreamQueue, outDir: string, opts: UpstreamPagesOptions): void {
   const view = upstreamStatusView(store, queue, { now: opts.now, commitUrl: opts.commitUrl });
-  const pages = renderUpstreamPages(view, loadTemplates(), opts.baseUrl);
+  const pages = renderUpstreamPages(view, opts.templates ?? loadTemplates(), opts.baseUrl);
   // the stylesheet and the JSON first: a page never refers to a file not there yet
   writeFileAtomic(join(outDir, PAGES.stylesheet), stylesheet());
   writeJsonAtomic(join(outDir, PAGES.queueJson), queue);

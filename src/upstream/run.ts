@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadedConfig, PlatformConfig } from '../core/config.js';
+import { resolveFrom, type LoadedConfig, type PlatformConfig } from '../core/config.js';
 import { ExitCode, PatchlineError, asPatchlineError } from '../core/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../core/fsutil.js';
 import type { Logger } from '../core/log.js';
@@ -394,7 +394,7 @@ async function writePages(ctx: Ctx, queue: UpstreamQueue): Promise<void> {
   const pages = await import('./pages.js');
   const outDir = s.publish.remote ? join(s.dir, 'pages') : s.publish.root;
   mkdirSync(outDir, { recursive: true });
-  pages.writeUpstreamPages(ctx.store, queue, outDir, { ...(s.commitUrl ? { commitUrl: s.commitUrl } : {}) });
+  pages.writeUpstreamPages(ctx.store, queue, outDir, { templates: ctx.templates, ...(s.commitUrl ? { commitUrl: s.commitUrl } : {}) });
   await toRemote(s, outDir, '');
 }
 
@@ -422,7 +422,8 @@ export async function runUpstream(loaded: LoadedConfig, opts: UpstreamRunOptions
     const { runDir, runId } = resolveRunDir({ runDir: opts.runDir, stateDir: s.dir, fresh: true });
     log.info(`patchline upstream: run dir ${runDir}`);
     const store = openUpstreamStore(loaded.stateDir);
-    const ctx: Ctx = { s, loaded, store, runId, runDir, log, templates: loadTemplates(loaded.config.report?.templatesDir), progress: createProgress('upstream', 0, opts.progress === undefined ? {} : { enabled: opts.progress }), mails: [] };
+    const templatesDir = loaded.config.report?.templatesDir;
+    const ctx: Ctx = { s, loaded, store, runId, runDir, log, templates: loadTemplates(templatesDir === undefined ? undefined : resolveFrom(loaded.baseDir, templatesDir)), progress: createProgress('upstream', 0, opts.progress === undefined ? {} : { enabled: opts.progress }), mails: [] };
     try {
       if (!opts.dryRun) await repair(ctx);
       const records: UpstreamBuildRecord[] = [];
