@@ -78,5 +78,5 @@ describe('patchline upstream: kill -9 anywhere, then a plain re-run', () => {
       checkInvariants();
     }
     void broken;
-  });
+  }, 60_000 + ITERATIONS * 30_000); // a longer sweep (npm run test:kill) takes longer
 });
