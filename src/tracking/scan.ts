@@ -4,15 +4,12 @@ import { resolveFrom, type LoadedConfig } from '../core/config.js';
 import { PatchlineError, asPatchlineError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_FROM } from '../report/compose.js';
-import { deliverOutbox } from '../report/deliver.js';
-import { deliveryCheckFor } from '../report/delivery-check.js';
-import { readOutbox, storeMails } from '../report/outbox.js';
-import { smtpSender, type MailSender } from '../report/smtp.js';
 import { loadTemplates, type Templates } from '../report/templates.js';
 import { acquireRunLock } from '../run/lock.js';
 import { readSpec } from '../rpm/spec.js';
 import { checkPrep, clonePackaging, highestPatchFileNumber, parseIdentity, writePackagingCommits } from './packaging.js';
 import { composeReview } from './review-mail.js';
+import { MailReviewChannel, type ReviewChannel } from './review-channel.js';
 import { killPoint } from './kill-point.js';
 import { appliesAutomatically } from './spec-edit.js';
 import { ItemStore, ReviewStore, keyOf, trackingDir, type ItemKey } from './store.js';
@@ -32,8 +29,6 @@ export const reviewIdOf = (key: ItemKey, from: string, to: string): string => `$
 
 const fileSlug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
-/** Where a review's mails (.eml + outbox.json, src/report/outbox.ts) live: `<dir>/report/mail/`. */
-const outboxDirOf = (stateDir: string, reviewId: string): string => join(trackingDir(stateDir), 'outbox', fileSlug(reviewId));
 
 /** `patch-tracking/<branch>/<UTC timestamp>` */
 function trackingBranchName(branch: string, at: Date): string {
@@ -48,7 +43,8 @@ interface ScanEnv {
   reviews: ReviewStore;
   from: string;
   to: string[];
-  sender?: MailSender;
+  /** Where reviews go: the list (the one channel built; review-channel.ts says how a forge would fit). */
+  channel: ReviewChannel;
   templates?: Templates;
 }
 
@@ -63,14 +59,8 @@ function scanEnv(loaded: LoadedConfig, log: Logger): ScanEnv {
     reviews: new ReviewStore(loaded.stateDir),
     from: tracking.reviewFrom ?? report.smtp?.from ?? DEFAULT_FROM,
     to: tracking.reviewTo,
+    channel: new MailReviewChannel(loaded, log),
   };
-}
-
-function senderOf(env: ScanEnv): MailSender {
-  const smtp = env.loaded.config.report?.smtp;
-  if (!smtp) throw new PatchlineError('ECONFIG', 'report.smtp: required to mail tracking reviews', { input: env.loaded.file });
-  env.sender ??= smtpSender(smtp, env.loaded.baseDir);
-  return env.sender;
 }
 
 /** `git push <url> --delete <branch>` when the branch is there; a missing one is fine. */
@@ -83,15 +73,10 @@ async function deleteRemoteBranch(git: TimedGit, url: string, branch: string): P
   }
 }
 
-/** Whether any mail of the review's outbox may have reached the server. */
-function mailBegun(stateDir: string, id: string): boolean {
-  return readOutbox(join(outboxDirOf(stateDir, id))).mails.some((m) => m.attempt || m.sent || m.unknown);
-}
-
 /** Undo an attempt that mailed nothing: its branch (remote), its outbox, its record. The range is redone. */
 async function abandon(env: ScanEnv, git: TimedGit, item: TrackingItem, rec: ReviewRecord): Promise<void> {
   await deleteRemoteBranch(git, item.packagingUrl, rec.trackingBranch);
-  rmSync(outboxDirOf(env.loaded.stateDir, rec.id), { recursive: true, force: true });
+  env.channel.discard(rec.id);
   await env.reviews.drop(rec.id);
 }
 
@@ -105,24 +90,22 @@ async function advance(env: ScanEnv, item: TrackingItem, rec: ReviewRecord): Pro
 /** Send what the review's outbox has not sent; mailed => lastCommit advances. */
 async function deliver(env: ScanEnv, git: TimedGit, item: TrackingItem, rec: ReviewRecord): Promise<ItemOutcome> {
   const key = { repo: item.repo, branch: item.branch };
-  const dir = outboxDirOf(env.loaded.stateDir, rec.id);
-  const d = await timed('mail', () => deliverOutbox(dir, senderOf(env), env.log, { check: deliveryCheckFor(env.loaded.config, env.loaded.baseDir) }));
-  const mails = readOutbox(dir).mails;
-  const sent = mails.filter((m) => m.sent).length;
-  if (sent === mails.length) {
+  const d = await env.channel.deliver(rec);
+  const { total, sent } = d;
+  if (sent === total) {
     killPoint('sent');
-    const done = await env.reviews.put({ ...rec, state: 'mailed', mails: { total: mails.length, sent } });
+    const done = await env.reviews.put({ ...rec, state: 'mailed', mails: { total, sent } });
     killPoint('mailed');
     await advance(env, item, done);
-    return { ...key, outcome: 'reviewed', reviewId: rec.id, message: `${mails.length - 1} patches mailed to ${env.to.join(', ')}, pushed as ${rec.trackingBranch}` };
+    return { ...key, outcome: 'reviewed', reviewId: rec.id, message: `${total - 1} patches mailed to ${env.to.join(', ')}, pushed as ${rec.trackingBranch}` };
   }
-  if (!mailBegun(env.loaded.stateDir, rec.id)) {
+  if (!env.channel.begun(rec.id)) {
     await abandon(env, git, item, rec);
     return { ...key, outcome: 'failed', reviewId: rec.id, message: `the review mail was not sent (${d.error ?? 'no answer'}): branch ${rec.trackingBranch} deleted, the next scan redoes ${rec.range.from.slice(0, 12)}..${rec.range.to.slice(0, 12)}` };
   }
-  await env.reviews.put({ ...rec, mails: { total: mails.length, sent } });
-  const why = d.unknown > 0 ? `${d.unknown} mails cut off with their delivery unknown (report.deliveryCheck settles them)` : `${mails.length - sent} mails not sent yet`;
-  return { ...key, outcome: 'failed', reviewId: rec.id, message: `${sent} of ${mails.length} review mails sent, ${why}: the next scan sends the rest (${d.error ?? ''})` };
+  await env.reviews.put({ ...rec, mails: { total, sent } });
+  const why = d.unknown > 0 ? `${d.unknown} mails cut off with their delivery unknown (report.deliveryCheck settles them)` : `${total - sent} mails not sent yet`;
+  return { ...key, outcome: 'failed', reviewId: rec.id, message: `${sent} of ${total} review mails sent, ${why}: the next scan sends the rest (${d.error ?? ''})` };
 }
 
 /**
@@ -234,19 +217,18 @@ async function scanItem(env: ScanEnv, item: TrackingItem): Promise<ItemOutcome> 
       stamp: trackingBranch.split('/').pop()!,
       date: at,
     }, env.templates);
-    const outbox = outboxDirOf(stateDir, id);
-    storeMails(outbox, mails);
+    const coverMessageId = env.channel.store(id, mails);
     killPoint('stored');
     const pushed = await clone.run(['push', '--quiet', '--', 'origin', `HEAD:refs/heads/${trackingBranch}`], { allowFailure: true });
     if (pushed.code !== 0) throw new PatchlineError('EPUSH', `cannot push ${trackingBranch} to ${item.packagingUrl}: ${pushed.stderr.trim().split('\n').pop() ?? ''}`, { input: trackingBranch });
     killPoint('pushed');
-    rec = await env.reviews.put({ ...rec, state: 'pushed', coverMessageId: mails[0]!.messageId.replace(/^<|>$/g, ''), patches: patchNames, mails: { total: mails.length, sent: 0 } });
+    rec = await env.reviews.put({ ...rec, state: 'pushed', coverMessageId, patches: patchNames, mails: { total: mails.length, sent: 0 } });
     killPoint('recorded');
     return await deliver(env, git, item, rec);
   } catch (err) {
     // nothing mailed yet: take back what this attempt made, so the next scan redoes the range
     const current = env.reviews.get(id);
-    if (current && current.trackingBranch === trackingBranch && current.state !== 'failed' && current.state !== 'mailed' && !mailBegun(stateDir, id)) {
+    if (current && current.trackingBranch === trackingBranch && current.state !== 'failed' && current.state !== 'mailed' && !env.channel.begun(id)) {
       await abandon(env, git, item, current).catch((e: unknown) => env.log.warn(`${keyOf(key)}: cannot clean up ${trackingBranch}: ${(e as Error).message}`));
     }
     throw err;
@@ -295,7 +277,7 @@ export async function scanTracking(loaded: LoadedConfig, opts: { log: Logger; it
       }
     }
   } finally {
-    env.sender?.close();
+    env.channel.close();
   }
   return summary;
 }
