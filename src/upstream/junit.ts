@@ -19,7 +19,7 @@ export function upstreamJunit(store: UpstreamStore, s: UpstreamSettings, runId: 
       if (!project.enabled || !latest) {
         cases.push({ classname, name, skipped: project.enabled ? 'not built yet' : 'disabled' });
       } else if (latest.status === 'FAILED') {
-        const why = `${latest.commit.sha.slice(0, 12)} ${latest.failure?.step ?? ''}: ${latest.failure?.message ?? 'failed'}${latest.firstBadCommit ? `\nfirst bad commit ${latest.firstBadCommit.sha} ${latest.firstBadCommit.subject}` : ''}`;
+        const why = `${latest.commit.sha.slice(0, 12)} ${latest.failure?.step ?? ''}: ${latest.failure?.message ?? 'failed'}${latest.firstBadCommit ? `\nfirst bad ${latest.firstBadCommit.packaging ? 'packaging (dist-git) ' : ''}commit ${latest.firstBadCommit.sha} ${latest.firstBadCommit.subject}` : ''}`;
         cases.push({ classname, name, failure: why });
       } else {
         cases.push({ classname, name, out: `${latest.status} ${latest.commit.sha.slice(0, 12)} ${latest.nvr ?? ''}` });

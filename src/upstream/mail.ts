@@ -65,7 +65,7 @@ function plan(input: MailContextInput, catchAll: string[]): MailPlan {
     commit: { ...record.commit, short: record.commit.sha.slice(0, 12), url: link(record.commit.sha) },
     distgit: record.distgitSha.slice(0, 12),
     failure: record.failure ?? null,
-    firstBad: record.firstBadCommit ? { ...record.firstBadCommit, short: record.firstBadCommit.sha.slice(0, 12), url: link(record.firstBadCommit.sha) } : null,
+    firstBad: record.firstBadCommit ? { ...record.firstBadCommit, short: record.firstBadCommit.sha.slice(0, 12), url: record.firstBadCommit.packaging ? null : link(record.firstBadCommit.sha) } : null,
     ended: input.ended ? { short: input.ended.commit.sha.slice(0, 12), subject: input.ended.commit.subject, since: input.ended.builtAt } : null,
     log,
     logUrl: input.logUrl ?? null,

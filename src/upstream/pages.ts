@@ -40,7 +40,7 @@ function minute(iso: string): string {
   return Number.isNaN(t) ? iso : new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 }
 
-const shown = (c: LinkedCommit) => ({ short: c.sha.slice(0, 12), url: c.url, subject: c.subject, author: c.author.name, commitTime: minute(c.commitTime) });
+const shown = (c: LinkedCommit) => ({ short: c.sha.slice(0, 12), url: c.url, subject: c.subject, author: c.author.name, commitTime: minute(c.commitTime), packaging: c.packaging === true });
 const failureText = (f: TimelineEntry['failure']) => (f ? `${f.step}: ${f.message}` : null);
 
 /** A link to a path under the base, each segment escaped. */

@@ -218,35 +218,55 @@ async function buildAndClassify(ctx: Ctx, item: Planned, gits: Gits, bisect: boo
   return { record: { ...record, status: 'FAILED', failure }, out, work };
 }
 
+/** The build of `commit` with dist-git `distgit` for a bisection: the store's when it has one (not a RETRY), else built now (bisect: true, no repo). */
+async function bisectionBuild(ctx: Ctx, item: Planned, gits: Gits, commit: CommitInfo, distgit: string): Promise<boolean> {
+  const id = baseId(item.project.name, item.platform.name, commit.sha, distgit);
+  let r = ctx.store.get(id);
+  if (!r || r.status === 'RETRY') {
+    ctx.log.info(`upstream: ${item.project.name} ${item.platform.name}: bisecting, building ${commit.sha.slice(0, 12)} with dist-git ${distgit.slice(0, 12)}`);
+    const built = await buildAndClassify(ctx, { ...item, commit, distgit, id, why: 'bisect', retries: 0, advances: false }, gits, true);
+    r = { ...built.record, log: publishLog(ctx.s, item.platform.name, id, built.out.logFile) };
+    ctx.store.put(r);
+    rmSync(built.work, { recursive: true, force: true });
+    ctx.progress.tick(`bisect ${item.project.name} ${commit.sha.slice(0, 8)}`);
+  }
+  return r.status === 'SUCCESS';
+}
+
+/** The first commit of `range` (oldest first; its last one known bad, what comes before it known good) that fails: a binary search. */
+async function firstFailing(range: readonly CommitInfo[], good: (c: CommitInfo) => Promise<boolean>): Promise<CommitInfo> {
+  let lo = -1; // known good (before the range)
+  let hi = range.length - 1; // known bad
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (await good(range[mid]!)) lo = mid;
+    else hi = mid;
+  }
+  return range[hi]!;
+}
+
 /**
- * The first bad commit between the last success and a failure whose range was not all built:
- * a binary search over the first-parent commits, with the same builder (records with bisect:
- * true, no repo), reusing any build of a commit the store already has with this dist-git.
- * At most ceil(log2 n) builds besides the failure itself.
+ * The first bad commit between the last success and a failure whose range was not all built,
+ * with the same builder (records with bisect: true, no repo), reusing any build the store has.
+ * When the dist-git moved too, the last good upstream commit is built with the new packaging
+ * first: if that fails, the packaging broke the build, and the bisection runs over the dist-git
+ * commits instead (the culprit marked `packaging`). At most ceil(log2 n) builds besides the
+ * failure itself, plus that one when the dist-git moved.
  */
 async function firstBadCommit(ctx: Ctx, item: Planned, gits: Gits, good: UpstreamBuildRecord): Promise<CommitInfo | undefined> {
+  if (good.distgitSha !== item.distgit && (await isAncestor(gits.distgit, good.distgitSha, item.distgit))) {
+    const packagingBroke = good.commit.sha === item.commit.sha || !(await bisectionBuild(ctx, item, gits, good.commit, item.distgit));
+    if (packagingBroke) {
+      const range = await firstParentCommits(gits.distgit, `${good.distgitSha}..${item.distgit}`);
+      if (range.length === 0 || range[range.length - 1]!.sha !== item.distgit) return undefined;
+      const bad = await firstFailing(range, (dg) => bisectionBuild(ctx, item, gits, good.commit, dg.sha));
+      return { ...bad, packaging: true };
+    }
+  }
   if (!(await isAncestor(gits.upstream, good.commit.sha, item.commit.sha))) return undefined;
   const range = await firstParentCommits(gits.upstream, `${good.commit.sha}..${item.commit.sha}`);
   if (range.length === 0 || range[range.length - 1]!.sha !== item.commit.sha) return undefined;
-  let lo = -1; // known good (the last success)
-  let hi = range.length - 1; // known bad (this failure)
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    const commit = range[mid]!;
-    const id = baseId(item.project.name, item.platform.name, commit.sha, item.distgit);
-    let r = ctx.store.get(id);
-    if (!r || r.status === 'RETRY') {
-      ctx.log.info(`upstream: ${item.project.name} ${item.platform.name}: bisecting ${range.length} commits, building ${commit.sha.slice(0, 12)}`);
-      const built = await buildAndClassify(ctx, { ...item, commit, id, why: 'bisect', retries: 0, advances: false }, gits, true);
-      r = { ...built.record, log: publishLog(ctx.s, item.platform.name, id, built.out.logFile) };
-      ctx.store.put(r);
-      rmSync(built.work, { recursive: true, force: true });
-      ctx.progress.tick(`bisect ${item.project.name} ${commit.sha.slice(0, 8)}`);
-    }
-    if (r.status === 'SUCCESS') lo = mid;
-    else hi = mid;
-  }
-  return range[hi];
+  return firstFailing(range, (commit) => bisectionBuild(ctx, item, gits, commit, item.distgit));
 }
 
 function versionsRows(ctx: Ctx, platform: string, projects: readonly UpstreamProject[], current: UpstreamBuildRecord): VersionsRow[] {

@@ -21,7 +21,7 @@ function describeRow(p: ProjectPlatformStatus): string[] {
   const ff = p.firstFailure;
   if (ff) {
     out.push(`  first failure after it: ${day(ff.builtAt)} ${ff.commit.sha.slice(0, 12)} ${ff.commit.subject}${ff.failure ? ` (${ff.failure.step}: ${ff.failure.signature})` : ''}`);
-    if (ff.firstBadCommit) out.push(`  first bad commit: ${ff.firstBadCommit.sha.slice(0, 12)} ${ff.firstBadCommit.subject} (${ff.firstBadCommit.author.name})`);
+    if (ff.firstBadCommit) out.push(`  first bad ${ff.firstBadCommit.packaging ? 'packaging (dist-git) ' : ''}commit: ${ff.firstBadCommit.sha.slice(0, 12)} ${ff.firstBadCommit.subject} (${ff.firstBadCommit.author.name})`);
   }
   return out;
 }

@@ -91,6 +91,8 @@ export function commitLink(commitUrl: string | undefined, project: string, sha: 
 }
 
 function linked(c: CommitInfo, project: string, commitUrl: string | undefined): LinkedCommit {
+  // a packaging (dist-git) commit is not the upstream's: commitUrl does not link it
+  if (c.packaging) return { sha: c.sha, commitTime: c.commitTime, author: c.author, subject: c.subject, packaging: true, url: null };
   return { sha: c.sha, commitTime: c.commitTime, author: c.author, subject: c.subject, url: commitLink(commitUrl, project, c.sha) };
 }
 

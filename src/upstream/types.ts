@@ -13,6 +13,8 @@ export interface CommitInfo {
   commitTime: string;
   author: { name: string; email: string };
   subject: string;
+  /** A dist-git commit (the packaging), not an upstream one: a bisection found the packaging change broke the build. */
+  packaging?: boolean;
 }
 
 export interface UpstreamBuildRecord {

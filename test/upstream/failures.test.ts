@@ -34,6 +34,33 @@ describe('patchline upstream: bisection, RETRY, dist-git changes, --recheck', ()
     expect(readFileSync(join(box, emls[0]!), 'utf8')).toContain(`First bad commit: ${shas[4]!.slice(0, 12)}`);
   });
 
+  test('the packaging broke it: the last good upstream commit fails with the new dist-git, and the bisection names the dist-git commit', async () => {
+    const p = await makeProject(root, 'theta');
+    const config = writeUpstreamConfig(root, [p]);
+    expect(exitOf(await runCli(['upstream', '--config', config]))).toMatch(/exit 0$/);
+    const spec = upstreamSpec('theta');
+    await commit(p.distgit, 'packaging: summary', { 'theta.spec': spec.replace('upstream test package', 'upstream test package, new summary') });
+    const breaking = await commit(p.distgit, 'packaging: run the test suite', { 'theta.spec': spec.replace('sh -n main.sh', 'sh -n main.sh && false') });
+    await commit(p.distgit, 'packaging: a comment', { 'theta.spec': `# packaged for the team\n${spec.replace('sh -n main.sh', 'sh -n main.sh && false')}` });
+    for (let i = 1; i <= 3; i++) await commit(p.upstream, `theta: change ${i}`, GOOD(i));
+    const r = await runCli(['upstream', '--config', config, '--head-only']);
+    expect(exitOf(r)).toMatch(/exit 1$/);
+    const built = records(join(root, 'state')).slice(1);
+    // the failure, the last good upstream commit with the new dist-git, then 2 builds over the 3 dist-git commits
+    expect(built.length).toBeLessThanOrEqual(4);
+    const head = built.find((x) => !x.bisect)!;
+    expect(head.status).toBe('FAILED');
+    expect(head.firstBadCommit).toMatchObject({ sha: breaking, subject: 'packaging: run the test suite', packaging: true });
+    const box = join(root, 'state', 'upstream', 'mail', 'report', 'mail');
+    // the text part, its quoted-printable soft line breaks undone
+    const eml = readFileSync(join(box, readdirSync(box).find((f) => f.endsWith('.eml'))!), 'utf8').replace(/=\r?\n/g, '');
+    expect(eml).toContain(`First bad packaging (dist-git) commit: ${breaking.slice(0, 12)} "packaging: run the test suite"`);
+    // the upstream's commitUrl does not link a dist-git commit
+    expect(eml).not.toContain(`commit/${breaking}`);
+    const status = await runCli(['upstream', 'status', '--config', config]);
+    expect(status.stdout).toContain(`first bad packaging (dist-git) commit: ${breaking.slice(0, 12)} packaging: run the test suite`);
+  });
+
   test('a log matching a retry pattern is RETRY, built again next run; consistent does not move meanwhile', async () => {
     const p = await makeProject(root, 'delta');
     const q = await makeProject(root, 'eps');
