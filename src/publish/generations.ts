@@ -1,7 +1,7 @@
-import { copyFileSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { PatchlineError, isErrno } from '../core/errors.js';
-import { tempNameFor, writeJsonAtomic } from '../core/fsutil.js';
+import { replaceSymlink, writeJsonAtomic } from '../core/fsutil.js';
 import type { PublishedPackage } from './types.js';
 
 /**
@@ -104,15 +104,7 @@ export function seedGeneration(genDir: string, previousDir: string | undefined):
 
 /** Point `<root>/<key>` at the generation (beside it) in one rename(): readers see the old repo or the new one. */
 export function switchLive(root: string, key: string, generation: string): void {
-  const live = join(root, key);
-  const tmp = tempNameFor(live);
-  symlinkSync(basename(generation), tmp);
-  try {
-    renameSync(tmp, live);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  replaceSymlink(join(root, key), basename(generation));
 }
 
 /** Remove all but the newest `keep` generations of a repo; the live one always stays. */

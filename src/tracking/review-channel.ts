@@ -8,7 +8,7 @@ import { deliverOutbox } from '../report/deliver.js';
 import { deliveryCheckFor } from '../report/delivery-check.js';
 import { readOutbox, storeMails } from '../report/outbox.js';
 import { smtpSender, type MailSender } from '../report/smtp.js';
-import { trackingDir } from './store.js';
+import { fileSlug, trackingDir } from './store.js';
 import { timed } from './timing.js';
 import type { ReviewRecord } from './types.js';
 
@@ -34,8 +34,6 @@ export interface ReviewChannel {
   /** Release what the channel holds open (an SMTP connection). */
   close(): void;
 }
-
-const fileSlug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 /** The review as a mail series to tracking.reviewTo, through the report's outbox: each mail exactly once. */
 export class MailReviewChannel implements ReviewChannel {

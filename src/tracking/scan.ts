@@ -12,7 +12,7 @@ import { composeReview } from './review-mail.js';
 import { MailReviewChannel, type ReviewChannel } from './review-channel.js';
 import { killPoint } from './kill-point.js';
 import { appliesAutomatically } from './spec-edit.js';
-import { ItemStore, ReviewStore, keyOf, trackingDir, type ItemKey } from './store.js';
+import { ItemStore, ReviewStore, fileSlug, keyOf, trackingDir, type ItemKey } from './store.js';
 import { timed } from './timing.js';
 import type { ReviewRecord, TrackingItem } from './types.js';
 import { TimedGit, fetchUpstream, firstParentRange, makePatches } from './upstream.js';
@@ -27,7 +27,6 @@ type ItemOutcome = ScanSummary['items'][number];
 /** `<repo>/<branch>/<from sha[0:12]>..<to sha[0:12]>`: one review per upstream range, ever. */
 export const reviewIdOf = (key: ItemKey, from: string, to: string): string => `${key.repo}/${key.branch}/${from.slice(0, 12)}..${to.slice(0, 12)}`;
 
-const fileSlug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 
 /** `patch-tracking/<branch>/<UTC timestamp>` */

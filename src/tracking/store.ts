@@ -14,6 +14,9 @@ import type { ReviewRecord, TrackingItem } from './types.js';
 
 export const trackingDir = (stateDir: string): string => join(stateDir, 'tracking');
 
+/** An item key or review id as a file name under the tracking dir. */
+export const fileSlug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_');
+
 export interface ItemKey {
   repo: string;
   branch: string;

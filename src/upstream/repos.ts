@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
-import { tempNameFor, fsyncDir } from '../core/fsutil.js';
+import { fsyncDir, replaceSymlink } from '../core/fsutil.js';
 import { createRepoMetadata } from '../publish/createrepo.js';
 import { linkOrCopy } from '../publish/generations.js';
 import { repoFileName, repoFileText } from '../publish/repo-files.js';
@@ -127,15 +127,7 @@ export function linkTarget(s: UpstreamSettings, platform: string, name: LinkName
 export async function switchLink(s: UpstreamSettings, platform: string, name: LinkName, rel: string): Promise<void> {
   const root = platformRoot(s, platform);
   if (linkTarget(s, platform, name) === rel && !s.publish.remote) return;
-  const live = join(root, name);
-  const tmp = tempNameFor(live);
-  symlinkSync(rel, tmp);
-  try {
-    renameSync(tmp, live);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  replaceSymlink(join(root, name), rel);
   fsyncDir(root);
   if (s.publish.remote) {
     const one = mkdtempSync(join(tmpdir(), 'patchline-link-'));

@@ -11,7 +11,6 @@ import { FIXTURE_ENV, commitFiles, makeRemote } from '../support/git-fixtures.js
 import type { Dovecot } from '../support/dovecot.js';
 
 export const DIST = join(process.cwd(), 'dist');
-export const CLI = join(DIST, 'src', 'cli.js');
 
 /** An upstream (bare remote + work repo) tagged v1.0, and the commits after it. */
 export interface Upstream {
@@ -182,7 +181,7 @@ export function writeTrackingConfig(dir: string, opts: { dovecot: Dovecot; smtpP
   return path;
 }
 
-export { runCli, type CliResult } from '../support/cli.js';
+export { CLI, runCli, type CliResult } from '../support/cli.js';
 
 /** Branches of a bare repo matching a prefix. */
 export async function branchesOf(remote: string, prefix = 'patch-tracking/'): Promise<string[]> {

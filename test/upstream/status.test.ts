@@ -10,8 +10,8 @@ import { writeUpstreamPages } from '../../src/upstream/pages.js';
 import { TIMELINE_LENGTH, queueFileOf, upstreamStatusView, type UpstreamStatusView } from '../../src/upstream/status.js';
 import { openUpstreamStore } from '../../src/upstream/store.js';
 import { build, commit, writeHistory } from './history-fixture.js';
+import { CLI } from '../support/cli.js';
 
-const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 const DAY = 24 * 3600 * 1000;
 

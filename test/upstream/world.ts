@@ -8,7 +8,6 @@ import type { UpstreamBuildRecord } from '../../src/upstream/types.js';
 import { makeRemote, writeTree } from '../support/git-fixtures.js';
 import { runCli as runPatchline, type CliResult } from '../support/cli.js';
 
-export const CLI = join(process.cwd(), 'dist', 'src', 'cli.js');
 
 /** A trivial noarch package whose %build checks main.sh's syntax (a commit breaks it with bad shell) and fails as a network error while the platform's dist is `.flaky`. */
 export function upstreamSpec(name: string): string {
